@@ -2,16 +2,25 @@
 // One JSON object per line on the probe serial port (COM2 in the guest, /dev/ttyS1).
 
 /** Phases smss reports, in the order they happen on a good boot. Later issues add more. */
-export const PHASES = ["smss-start", "mount", "volume-write", "ready"] as const;
-export type Phase = (typeof PHASES)[number] | "stop";
+export const PHASES = ["smss-start", "mount", "system-info", "volume-write", "ready"] as const;
+/** `stop` (a bugcheck) and `power-off` end the machine; they are not part of the ordered list. */
+export type Phase = (typeof PHASES)[number] | "stop" | "power-off";
 
 export type PhaseStatus = "start" | "done" | "failed";
 
 export interface SmssStartData {
   pid: number;
+  /** The guest path smss was started from, e.g. /Windows/System32/smss.exe. */
   image: string;
+  /** The same as an NT path, e.g. \SystemRoot\System32\smss.exe. */
+  ntImage: string;
+  argv: string[];
+}
+
+export interface SystemInfoData {
   commandLine: string;
   memoryKiB: number;
+  kernelRelease: string;
 }
 
 export interface StopData {

@@ -1,0 +1,35 @@
+// `smss86`: one entry point, a subcommand each. Each returns its exit code.
+import { bootCommand } from "./boot.ts";
+import { buildCommand } from "./build.ts";
+import { hiveCommand } from "./hive.ts";
+
+const USAGE = `usage: smss86 <command> [options]
+
+commands:
+  boot [--until EVENT] [--json FILE] [--disk FILE] [--timeout S] [--memory MIB]
+                     boot the machine headless; the guest console is on stdout (Ctrl-] quits)
+  build [--out FILE] build the default disk image (build/disk.img) from the sources
+  hive export|import|get|check ...
+                     read and write registry hives (run 'smss86 hive' for details)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "boot":
+      return bootCommand(rest);
+    case "build":
+      return buildCommand(rest);
+    case "hive":
+      return hiveCommand(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`smss86: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,299 @@
+// Machine: one emulated PC (v86) running the smss86 guest, observed through its console (COM1) and the
+// probe channel (COM2, JSON-lines phase events). No Node APIs here: the browser page uses the same class;
+// emulator/node.ts loads the files it needs in Node.
+import { V86, type V86Options } from "v86";
+import { decodeEvent, formatStopCode, ProbeParseError, type Phase, type PhaseEvent, type PhaseStatus } from "../src/events/index.ts";
+
+export interface Firmware {
+  bios: Uint8Array;
+  vgaBios: Uint8Array;
+  /** Where v86.wasm lives (a file path in Node, a URL in a browser). */
+  wasmPath: string;
+}
+
+export type BootSource =
+  | { kind: "disk"; disk: Uint8Array }
+  | { kind: "kernel"; bzImage: Uint8Array; cmdline: string; initrd?: Uint8Array; disk?: Uint8Array };
+
+export interface MachineOptions {
+  firmware: Firmware;
+  boot: BootSource;
+  memoryMiB?: number;
+  /** A state from `saveState()` of a machine made with the same options. */
+  initialState?: ArrayBuffer;
+}
+
+/** An event as the host saw it arrive: the guest's own fields plus host wall time and guest instructions. */
+export interface ObservedEvent extends PhaseEvent {
+  hostMs: number;
+  instructions: number;
+}
+
+export type Outcome =
+  | { kind: "power-off"; hostMs: number }
+  | { kind: "stop"; code: number; params: number[]; reason: string; hostMs: number }
+  | { kind: "panic"; message: string; hostMs: number }
+  | { kind: "halted-by-host"; hostMs: number };
+
+export class MachineTimeoutError extends Error {
+  constructor(readonly waitingFor: string, readonly timeoutMs: number, readonly lastEvent: ObservedEvent | undefined) {
+    super(
+      `timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for ${waitingFor}` +
+        (lastEvent ? ` (last event: ${lastEvent.phase} ${lastEvent.status})` : " (no probe event arrived)"),
+    );
+    this.name = "MachineTimeoutError";
+  }
+}
+
+export class MachineEndedError extends Error {
+  constructor(readonly waitingFor: string, readonly outcome: Outcome) {
+    super(`the machine ended (${describeOutcome(outcome)}) before ${waitingFor}`);
+    this.name = "MachineEndedError";
+  }
+}
+
+export function describeOutcome(outcome: Outcome): string {
+  switch (outcome.kind) {
+    case "power-off":
+      return "powered off";
+    case "stop":
+      return `STOP ${formatStopCode(outcome.code)}: ${outcome.reason}`;
+    case "panic":
+      return `kernel panic: ${outcome.message}`;
+    case "halted-by-host":
+      return "stopped by the host";
+  }
+}
+
+const DEFAULT_MEMORY_MIB = 64;
+const PANIC_PATTERN = /Kernel panic - not syncing: ([^\r\n]*)/;
+
+type Waiter = {
+  description: string;
+  test: (e: ObservedEvent) => boolean;
+  resolve: (e: ObservedEvent) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+};
+
+export class Machine {
+  readonly events: ObservedEvent[] = [];
+  readonly probeErrors: ProbeParseError[] = [];
+  /** Text written by BIOS option ROMs and SeaBIOS on the VGA text screen (they print nothing on COM1). */
+  screenText = "";
+  private consoleText = "";
+  private probeLine = "";
+  private readonly consoleListeners = new Set<(bytes: Uint8Array) => void>();
+  private readonly eventListeners = new Set<(e: ObservedEvent) => void>();
+  private readonly waiters = new Set<Waiter>();
+  private outcomeValue: Outcome | undefined;
+  private readonly outcomeListeners = new Set<(o: Outcome) => void>();
+  private readonly startedAt: number;
+
+  private constructor(
+    private readonly emulator: V86,
+    readonly diskBuffer: Uint8Array | undefined,
+  ) {
+    this.startedAt = performance.now();
+    emulator.add_listener("serial0-output-byte", (byte) => this.onConsoleByte(byte));
+    emulator.add_listener("serial1-output-byte", (byte) => this.onProbeByte(byte));
+    emulator.add_listener("screen-put-char", ([row, col, chr]) => this.onScreenChar(row, col, chr));
+  }
+
+  /** Builds the PC and powers it on. The disk bytes are used in place: guest writes land in them. */
+  static async start(options: MachineOptions): Promise<Machine> {
+    const { firmware, boot } = options;
+    const disk = boot.kind === "disk" ? boot.disk : boot.disk;
+    const v86Options: V86Options = {
+      wasm_path: firmware.wasmPath,
+      bios: { buffer: exactBuffer(firmware.bios) },
+      vga_bios: { buffer: exactBuffer(firmware.vgaBios) },
+      memory_size: (options.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1024 * 1024,
+      vga_memory_size: 2 * 1024 * 1024,
+      autostart: true,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+      uart1: true,
+      uart2: true,
+      uart3: true,
+      log_level: 0,
+      ...(disk ? { hda: { buffer: diskBufferInPlace(disk) } } : {}),
+      ...(boot.kind === "kernel"
+        ? {
+            bzimage: { buffer: exactBuffer(boot.bzImage) },
+            cmdline: boot.cmdline,
+            ...(boot.initrd ? { initrd: { buffer: exactBuffer(boot.initrd) } } : {}),
+          }
+        : {}),
+      ...(options.initialState ? { initial_state: { buffer: options.initialState } } : {}),
+    };
+    const emulator = new V86(v86Options);
+    const machine = new Machine(emulator, disk);
+    await new Promise<void>((resolve) => emulator.add_listener("emulator-ready", () => resolve()));
+    return machine;
+  }
+
+  /** Milliseconds since this machine was constructed (host clock). */
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  instructions(): number {
+    return this.emulator.get_instruction_counter();
+  }
+
+  get console(): string {
+    return this.consoleText;
+  }
+
+  get outcome(): Outcome | undefined {
+    return this.outcomeValue;
+  }
+
+  onConsole(listener: (bytes: Uint8Array) => void): () => void {
+    this.consoleListeners.add(listener);
+    return () => this.consoleListeners.delete(listener);
+  }
+
+  onEvent(listener: (e: ObservedEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  onOutcome(listener: (o: Outcome) => void): () => void {
+    this.outcomeListeners.add(listener);
+    return () => this.outcomeListeners.delete(listener);
+  }
+
+  /** Types into the guest console (COM1). */
+  sendConsole(bytes: Uint8Array | string): void {
+    const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+    this.emulator.serial_send_bytes(0, data);
+  }
+
+  /** Resolves with the first event (already seen or still to come) that passes `test`. */
+  waitFor(description: string, test: (e: ObservedEvent) => boolean, timeoutMs: number): Promise<ObservedEvent> {
+    const seen = this.events.find(test);
+    if (seen) return Promise.resolve(seen);
+    if (this.outcomeValue) return Promise.reject(new MachineEndedError(description, this.outcomeValue));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        description,
+        test,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new MachineTimeoutError(description, timeoutMs, this.events.at(-1)));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  waitForPhase(phase: Phase, timeoutMs: number, status: PhaseStatus = "done"): Promise<ObservedEvent> {
+    return this.waitFor(`phase "${phase}" ${status}`, (e) => e.phase === phase && e.status === status, timeoutMs);
+  }
+
+  /** Resolves when the guest powers off, stops with a bugcheck, panics, or the host stops it. */
+  ended(): Promise<Outcome> {
+    if (this.outcomeValue) return Promise.resolve(this.outcomeValue);
+    return new Promise((resolve) => this.onOutcome(resolve));
+  }
+
+  saveState(): Promise<ArrayBuffer> {
+    return this.emulator.save_state();
+  }
+
+  /** Stops the CPU and frees the emulator. Idempotent. */
+  async stop(): Promise<void> {
+    this.finish({ kind: "halted-by-host", hostMs: this.elapsedMs() });
+    await this.emulator.stop();
+    await this.emulator.destroy();
+  }
+
+  private onConsoleByte(byte: number): void {
+    this.consoleText += String.fromCharCode(byte);
+    const bytes = Uint8Array.of(byte);
+    for (const listener of this.consoleListeners) listener(bytes);
+    if (byte === 0x0a && !this.outcomeValue) {
+      const panic = PANIC_PATTERN.exec(this.consoleText.slice(-400));
+      if (panic) this.finish({ kind: "panic", message: panic[1].trim(), hostMs: this.elapsedMs() });
+    }
+  }
+
+  private onProbeByte(byte: number): void {
+    if (byte !== 0x0a) {
+      if (byte !== 0x0d) this.probeLine += String.fromCharCode(byte);
+      return;
+    }
+    const line = this.probeLine;
+    this.probeLine = "";
+    if (line.trim() === "") return;
+    let event: PhaseEvent;
+    try {
+      event = decodeEvent(line);
+    } catch (err) {
+      if (err instanceof ProbeParseError) {
+        this.probeErrors.push(err);
+        return;
+      }
+      throw err;
+    }
+    const observed: ObservedEvent = { ...event, hostMs: this.elapsedMs(), instructions: this.instructions() };
+    this.events.push(observed);
+    for (const listener of this.eventListeners) listener(observed);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test(observed)) {
+        this.waiters.delete(waiter);
+        clearTimeout(waiter.timer);
+        waiter.resolve(observed);
+      }
+    }
+    if (observed.phase === "stop") {
+      const data = observed.data ?? {};
+      this.finish({
+        kind: "stop",
+        code: Number(data.code ?? 0),
+        params: Array.isArray(data.params) ? data.params.map(Number) : [],
+        reason: String(data.reason ?? "unknown"),
+        hostMs: observed.hostMs,
+      });
+    } else if (observed.phase === "power-off") {
+      this.finish({ kind: "power-off", hostMs: observed.hostMs });
+    }
+  }
+
+  private onScreenChar(row: number, col: number, chr: number): void {
+    if (this.screenText.length < 16_384 && chr >= 0x20 && chr < 0x7f) this.screenText += String.fromCharCode(chr);
+    else if (col === 0 && row > 0 && this.screenText.length < 16_384) this.screenText += "\n";
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.outcomeValue) return;
+    this.outcomeValue = outcome;
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new MachineEndedError(waiter.description, outcome));
+    }
+    this.waiters.clear();
+    for (const listener of this.outcomeListeners) listener(outcome);
+  }
+}
+
+/** v86 wants an ArrayBuffer of exactly the image's size; copy only when the view does not cover its buffer. */
+function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes.buffer;
+  }
+  return bytes.slice().buffer;
+}
+
+/** The disk must be handed over without a copy, or the guest's writes would not be visible in `diskBuffer`. */
+function diskBufferInPlace(disk: Uint8Array): ArrayBuffer {
+  if (disk.byteOffset !== 0 || disk.byteLength !== disk.buffer.byteLength || !(disk.buffer instanceof ArrayBuffer)) {
+    throw new TypeError("Machine: the disk image must be a Uint8Array that covers its whole ArrayBuffer");
+  }
+  return disk.buffer;
+}

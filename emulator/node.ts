@@ -1,0 +1,58 @@
+// Node-side loading: firmware, v86's wasm and disk images from files, with errors that name the file.
+import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DiskImageError, openVolume } from "./disk/image.ts";
+import { FatError } from "./disk/fat.ts";
+import type { Firmware } from "./machine.ts";
+
+export { DiskImageError };
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const PREBUILT = join(REPO_ROOT, "images", "prebuilt");
+
+export function loadFirmware(): Firmware {
+  const require = createRequire(import.meta.url);
+  return {
+    bios: readFileSync(join(PREBUILT, "seabios.bin")),
+    vgaBios: readFileSync(join(PREBUILT, "vgabios.bin")),
+    wasmPath: join(dirname(require.resolve("v86")), "v86.wasm"),
+  };
+}
+
+/** Files the boot path needs on the C: volume: without them the machine would hang in the bootloader. */
+const BOOT_FILES = ["/ldlinux.sys", "/syslinux.cfg", "/Windows/System32/smss.exe"];
+
+/**
+ * Reads a raw disk image into a buffer of its own (v86 writes into it) after checking that it can boot:
+ * whole sectors, an MBR with one active partition, a readable FAT volume holding the boot files.
+ */
+export function loadDiskImage(file: string): Uint8Array {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    throw new DiskImageError(`${file}: cannot read the disk image (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (size < 512 || size % 512 !== 0) throw new DiskImageError(`${file}: size ${size} is not a whole number of 512-byte sectors`);
+  const disk = new Uint8Array(new ArrayBuffer(size));
+  disk.set(readFileSync(file));
+  checkBootable(disk, file);
+  return disk;
+}
+
+export function checkBootable(disk: Uint8Array, file: string): void {
+  let volume;
+  try {
+    volume = openVolume(disk);
+  } catch (err) {
+    if (err instanceof DiskImageError || err instanceof FatError) {
+      throw new DiskImageError(`${file}: not bootable: ${err.message}`);
+    }
+    throw err;
+  }
+  for (const path of BOOT_FILES) {
+    if (!volume.stat(path)) throw new DiskImageError(`${file}: not bootable: the C: volume has no ${path}`);
+  }
+}

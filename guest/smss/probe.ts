@@ -1,0 +1,30 @@
+// The probe channel (COM2): one JSON phase event per line, for the host's probes. Kept apart from the
+// console so that what a person types or reads never corrupts what the tests parse.
+import * as sys from "sys";
+import { encodeEvent, type Phase, type PhaseStatus } from "../../src/events/index.ts";
+
+const PROBE_DEVICE = "/dev/ttyS1";
+const startedAt = sys.monotonicMs();
+let probeFd = -1;
+
+export function millisecondsSinceStart(): number {
+  return Math.round(sys.monotonicMs() - startedAt);
+}
+
+export function report(phase: Phase, status: PhaseStatus, data?: Record<string, unknown>): void {
+  if (probeFd < 0) probeFd = sys.open(PROBE_DEVICE, sys.O_WRONLY | sys.O_NOCTTY, 0);
+  sys.write(probeFd, encodeEvent({ t: millisecondsSinceStart(), phase, status, ...(data ? { data } : {}) }));
+}
+
+/** Runs one phase between its start and done events; a failure is reported and passed on to the caller. */
+export function phase<T extends Record<string, unknown> | void>(name: Phase, body: () => T): T {
+  report(name, "start");
+  try {
+    const data = body();
+    report(name, "done", data ? data : undefined);
+    return data;
+  } catch (err) {
+    report(name, "failed", { error: String(err instanceof Error ? err.message : err) });
+    throw err;
+  }
+}

@@ -1,0 +1,109 @@
+// Boots the real default disk (SeaBIOS → MBR → SYSLINUX → Linux → smss.exe) and checks what each stage left.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openVolume, PARTITION_START_LBA } from "../emulator/disk/image.ts";
+import { Machine } from "../emulator/machine.ts";
+import { loadDiskImage, loadFirmware } from "../emulator/node.ts";
+import { ensureDefaultDisk } from "../images/disk.ts";
+
+const BOOT_TIMEOUT_MS = 60_000;
+
+describe("boot from the default disk", () => {
+  let machine: Machine;
+  let disk: Uint8Array;
+
+  beforeAll(async () => {
+    disk = loadDiskImage(await ensureDefaultDisk());
+    machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk } });
+    await machine.waitForPhase("ready", BOOT_TIMEOUT_MS);
+  });
+  afterAll(async () => machine?.stop());
+
+  it("went through SeaBIOS and SYSLINUX, not a direct kernel load", () => {
+    expect(machine.screenText).toMatch(/SeaBIOS/);
+    expect(machine.console).toMatch(/SYSLINUX \d/);
+    const info = machine.events.find((e) => e.phase === "system-info")!;
+    // SYSLINUX adds BOOT_IMAGE= naming the kernel file it loaded from the FAT volume.
+    expect(info.data!.commandLine).toMatch(/^BOOT_IMAGE=\/boot\/bzImage .*init=\/Windows\/System32\/smss\.exe/);
+  });
+
+  it("runs smss as PID 1 from \\Windows\\System32\\smss.exe", () => {
+    const start = machine.events.find((e) => e.phase === "smss-start" && e.status === "done")!;
+    expect(start.data).toMatchObject({
+      pid: 1,
+      image: "/Windows/System32/smss.exe",
+      ntImage: "\\SystemRoot\\System32\\smss.exe",
+    });
+  });
+
+  it("reports its phases in order, each started and done", () => {
+    const done = machine.events.filter((e) => e.status === "done").map((e) => e.phase);
+    expect(done).toEqual(["smss-start", "mount", "system-info", "volume-write", "ready"]);
+    expect(machine.events.filter((e) => e.status === "failed")).toEqual([]);
+    const info = machine.events.find((e) => e.phase === "system-info" && e.status === "done")!;
+    expect(info.data!.memoryKiB).toBeGreaterThan(32 * 1024);
+    expect(info.data!.kernelRelease).toMatch(/^6\.1\./);
+  });
+
+  it("left its boot log on C:, readable by our FAT reader and by mtools", () => {
+    const log = new TextDecoder().decode(openVolume(disk).readFile("/Windows/ntbtlog.txt"));
+    expect(log).toMatch(/^BOOT 1 smss pid=1 kernel=6\.1\.\S+ cmdline="BOOT_IMAGE=/);
+
+    const dir = mkdtempSync(join(tmpdir(), "smss86-boot-"));
+    const image = join(dir, "disk.img");
+    writeFileSync(image, disk);
+    const viaMtools = execFileSync("mtype", ["-i", `${image}@@${PARTITION_START_LBA * 512}`, "::/Windows/ntbtlog.txt"], {
+      env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
+    }).toString();
+    expect(viaMtools).toBe(log);
+  });
+
+  it("answers on the console and ends in a STOP screen when asked to crash", async () => {
+    machine.sendConsole("crash\n");
+    const outcome = await machine.ended();
+    expect(outcome).toMatchObject({ kind: "stop", code: 0xc000021a, reason: "crash requested on the console" });
+    expect(machine.console).toMatch(/\*\*\* STOP: 0xC000021A \(0x00000000,0x00000000,0x00000000,0x00000000\)/);
+  });
+});
+
+describe("bad disk images", () => {
+  const dir = mkdtempSync(join(tmpdir(), "smss86-bad-"));
+
+  it("a missing image is refused with its name", () => {
+    expect(() => loadDiskImage(join(dir, "nope.img"))).toThrow(/nope\.img: cannot read the disk image \(ENOENT\)/);
+  });
+
+  it("an image without a boot signature is refused, naming the offset", () => {
+    const file = join(dir, "blank.img");
+    writeFileSync(file, new Uint8Array(1 << 20));
+    expect(() => loadDiskImage(file)).toThrow(/blank\.img: not bootable: MBR signature is 0x0, not 0xaa55 \(at disk offset 0x1fe\)/);
+  });
+
+  it("an image whose FAT volume is wiped is refused before booting", async () => {
+    const good = readFileSync(await ensureDefaultDisk());
+    good.fill(0, PARTITION_START_LBA * 512, PARTITION_START_LBA * 512 + 512);
+    const file = join(dir, "wiped.img");
+    writeFileSync(file, good);
+    expect(() => loadDiskImage(file)).toThrow(/wiped\.img: not bootable: .*(boot sector|signature|BPB)/i);
+  });
+
+  it("the CLI exits non-zero at once with the reason", () => {
+    let status = 0;
+    let stderr = "";
+    try {
+      execFileSync(process.execPath, ["bin/smss86.mjs", "boot", "--disk", join(dir, "nope.img"), "--until", "ready"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 30_000,
+      });
+    } catch (err) {
+      const e = err as { status: number; stderr: Buffer };
+      status = e.status;
+      stderr = e.stderr.toString();
+    }
+    expect(status).toBe(1);
+    expect(stderr).toMatch(/nope\.img: cannot read the disk image \(ENOENT\)/);
+  });
+});
