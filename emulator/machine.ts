@@ -79,8 +79,6 @@ type Waiter = {
 export class Machine {
   readonly events: ObservedEvent[] = [];
   readonly probeErrors: ProbeParseError[] = [];
-  /** Text written by BIOS option ROMs and SeaBIOS on the VGA text screen (they print nothing on COM1). */
-  screenText = "";
   private consoleText = "";
   private probeLine = "";
   private readonly consoleListeners = new Set<(bytes: Uint8Array) => void>();
@@ -97,7 +95,6 @@ export class Machine {
     this.startedAt = performance.now();
     emulator.add_listener("serial0-output-byte", (byte) => this.onConsoleByte(byte));
     emulator.add_listener("serial1-output-byte", (byte) => this.onProbeByte(byte));
-    emulator.add_listener("screen-put-char", ([row, col, chr]) => this.onScreenChar(row, col, chr));
   }
 
   /** Builds the PC and powers it on. The disk bytes are used in place: guest writes land in them. */
@@ -141,6 +138,15 @@ export class Machine {
 
   instructions(): number {
     return this.emulator.get_instruction_counter();
+  }
+
+  /**
+   * The VGA text screen as it is now: SeaBIOS and the VGA BIOS print only there, never on COM1. v86's
+   * screen adapters (the headless one included) keep it, though its typings do not declare it.
+   */
+  screenText(): string {
+    const adapter = (this.emulator as unknown as { screen_adapter?: { get_text_screen?: () => string[] } }).screen_adapter;
+    return (adapter?.get_text_screen?.() ?? []).map((row) => row.trimEnd()).join("\n").trimEnd();
   }
 
   get console(): string {
@@ -263,11 +269,6 @@ export class Machine {
     } else if (observed.phase === "power-off") {
       this.finish({ kind: "power-off", hostMs: observed.hostMs });
     }
-  }
-
-  private onScreenChar(row: number, col: number, chr: number): void {
-    if (this.screenText.length < 16_384 && chr >= 0x20 && chr < 0x7f) this.screenText += String.fromCharCode(chr);
-    else if (col === 0 && row > 0 && this.screenText.length < 16_384) this.screenText += "\n";
   }
 
   private finish(outcome: Outcome): void {

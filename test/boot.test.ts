@@ -23,7 +23,7 @@ describe("boot from the default disk", () => {
   afterAll(async () => machine?.stop());
 
   it("went through SeaBIOS and SYSLINUX, not a direct kernel load", () => {
-    expect(machine.screenText).toMatch(/SeaBIOS/);
+    expect(machine.screenText()).toMatch(/SeaBIOS/);
     expect(machine.console).toMatch(/SYSLINUX \d/);
     const info = machine.events.find((e) => e.phase === "system-info")!;
     // SYSLINUX adds BOOT_IMAGE= naming the kernel file it loaded from the FAT volume.

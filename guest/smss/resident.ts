@@ -37,7 +37,7 @@ export function stayResident(): never {
 function reapChildren(): void {
   for (;;) {
     try {
-      if (sys.waitpid(-1, sys.WNOHANG).pid === 0) return;
+      if (sys.waitpid(-1, sys.WNOHANG) === null) return;
     } catch (err) {
       if (err instanceof sys.SysError && err.code === "ECHILD") return;
       throw err;

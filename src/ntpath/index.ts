@@ -13,12 +13,14 @@ export class NtPathError extends Error {
 
 /** `\SystemRoot\System32\smss.exe`, `\??\C:\x`, `C:\x` → guest path. Other devices are not mapped yet. */
 export function ntToGuestPath(ntPath: string): string {
-  let rest: string;
   const systemRoot = /^\\SystemRoot(?=\\|$)/i.exec(ntPath);
   const driveC = /^(?:\\\?\?\\|\\DosDevices\\)?C:(?=\\|$)/i.exec(ntPath);
-  if (systemRoot) rest = SYSTEM_ROOT_GUEST + ntPath.slice(systemRoot[0].length);
-  else if (driveC) rest = ntPath.slice(driveC[0].length);
-  else throw new NtPathError(ntPath, "not on the C: volume or under \\SystemRoot");
+  const [base, rest] = systemRoot
+    ? [SYSTEM_ROOT_GUEST, ntPath.slice(systemRoot[0].length)]
+    : driveC
+      ? ["", ntPath.slice(driveC[0].length)]
+      : ["", undefined];
+  if (rest === undefined) throw new NtPathError(ntPath, "not on the C: volume or under \\SystemRoot");
   const parts: string[] = [];
   for (const part of rest.split("\\")) {
     if (part === "" || part === ".") continue;
@@ -30,7 +32,7 @@ export function ntToGuestPath(ntPath: string): string {
     if (part.includes("/") || part.includes("\0")) throw new NtPathError(ntPath, `component ${JSON.stringify(part)} holds "/" or NUL`);
     parts.push(part);
   }
-  return "/" + parts.join("/");
+  return (base + "/" + parts.join("/")).replace(/\/$/, "") || "/";
 }
 
 /** Guest path → NT path, preferring `\SystemRoot` for what lies under the Windows directory. */
