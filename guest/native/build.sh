@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds images/prebuilt/qjs-runtime: QuickJS (from the npm package qjsc, which carries the 2021-03-27
+# C sources) plus this folder's runtime and "sys" module, as ONE static i386 Linux binary (glibc from
+# Debian's gcc-multilib), and writes its provenance stamp. Reproducible: sources are compiled by
+# repository-relative path with no debug info, so the output depends only on the inputs and packages
+# recorded in the stamp, not on the folder or the time of the build.
+#
+# Needs: scripts/setup-build.sh (gcc-multilib) and `npm ci` (node_modules/qjsc).
+# Usage: bash guest/native/build.sh [-j N]   (parallel compiles, default 2)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+
+jobs=2
+if [ "${1:-}" = "-j" ] && [ -n "${2:-}" ]; then jobs=$2; fi
+
+recipe=guest/native/build.sh
+output=images/prebuilt/qjs-runtime
+quickjs_dir=node_modules/qjsc/deps/quickjs_2021_03_27
+quickjs_version=2021-03-27
+packages=(gcc-multilib gcc-12 lib32gcc-12-dev libc6-dev-i386 binutils)
+
+if [ ! -f "$quickjs_dir/quickjs.c" ]; then
+  echo "build.sh: $quickjs_dir is missing: run 'npm ci' (qjsc is a devDependency)" >&2
+  exit 1
+fi
+if [ "$(cat "$quickjs_dir/VERSION")" != "$quickjs_version" ]; then
+  echo "build.sh: $quickjs_dir/VERSION is '$(cat "$quickjs_dir/VERSION")', expected $quickjs_version" >&2
+  exit 1
+fi
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    echo "build.sh: Debian package '$package' is not installed (run scripts/setup-build.sh)" >&2
+    exit 1
+  fi
+done
+
+quickjs_sources=(quickjs.c libregexp.c libunicode.c cutils.c libbf.c)
+quickjs_headers=(quickjs.h quickjs-atom.h quickjs-opcode.h libregexp.h libregexp-opcode.h libunicode.h
+                 libunicode-table.h libbf.h cutils.h list.h VERSION)
+own_sources=(guest/native/runtime.c guest/native/sys.c guest/native/sys_support.c guest/native/sys_fs.c
+             guest/native/sys_process.c guest/native/sys_system.c)
+own_headers=(guest/native/sys.h guest/native/sys_internal.h)
+
+common_flags=(-m32 -march=i686 -Os -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+              -fno-ident "-ffile-prefix-map=$repo/=" -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
+              "-DCONFIG_VERSION=\"$quickjs_version\"" -DCONFIG_BIGNUM)
+object_dir=build/qjs-runtime
+rm -rf "$object_dir"
+mkdir -p "$object_dir" images/prebuilt
+
+# The shared flags go through a gcc response file so that xargs can run the compiles in parallel.
+printf '%s\n' "${common_flags[@]}" | sed 's/"/\\"/g' > "$object_dir/common-flags"
+compile_list=()
+for source in "${quickjs_sources[@]}"; do
+  compile_list+=("$quickjs_dir/$source" "-w")
+done
+for source in "${own_sources[@]}"; do
+  compile_list+=("$source" "-Wall -Wextra -Werror -isystem $quickjs_dir")
+done
+printf '%s\0' "${compile_list[@]}" |
+  xargs -0 -n 2 -P "$jobs" bash -c '
+    # shellcheck disable=SC2086
+    gcc @"$0/common-flags" $2 -c "$1" -o "$0/$(basename "${1%.c}").o"
+  ' "$object_dir"
+
+objects=()
+for source in "${quickjs_sources[@]}" "${own_sources[@]}"; do
+  objects+=("$object_dir/$(basename "${source%.c}").o")
+done
+gcc -m32 -static -Wl,--gc-sections -Wl,--build-id=none -s -o "$output" "${objects[@]}" -lm
+chmod 0755 "$output"
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+inputs=""
+for file in "$recipe" "${own_sources[@]}" "${own_headers[@]}"; do
+  inputs+="\"$file\":\"$(sha "$file")\","
+done
+for file in "${quickjs_sources[@]}" "${quickjs_headers[@]}"; do
+  inputs+="\"$quickjs_dir/$file\":\"$(sha "$quickjs_dir/$file")\","
+done
+package_versions=""
+for package in "${packages[@]}"; do
+  package_versions+="\"$package\":\"$(dpkg-query -W -f='${Version}' "$package")\","
+done
+printf '{"output":"%s","sha256":"%s","recipe":"%s","inputs":{%s},"packages":{%s},"notes":"%s"}\n' \
+  "$output" "$(sha "$output")" "$recipe" "${inputs%,}" "${package_versions%,}" \
+  "bash $recipe after scripts/setup-build.sh and npm ci (QuickJS $quickjs_version from npm qjsc; static i386 glibc)" \
+  > "$output.stamp.json"
+echo "$output $(sha "$output") $(stat -c %s "$output") bytes"

@@ -1,0 +1,256 @@
+/* Processes: starting, reaping and signalling them. spawn() is clone(CLONE_VM | CLONE_VFORK) + execve,
+ * the way vfork works but with a stack of the child's own: the child borrows the parent's memory until it
+ * execs, so starting a program costs no page-table copy of the whole QuickJS heap (noticeable on an
+ * emulated CPU), and an exec failure comes back as a SysError in the parent. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "sys_internal.h"
+
+extern char **environ;
+
+#define STANDARD_STREAM_COUNT 3
+#define CHILD_STACK_SIZE (32 * 1024)
+
+typedef struct {
+    int stream_fds[STANDARD_STREAM_COUNT]; /* -1: inherit the parent's */
+    int new_session;
+    const char *cwd;
+} SpawnOptions;
+
+static const char *const stream_names[STANDARD_STREAM_COUNT] = { "stdin", "stdout", "stderr" };
+
+static int read_spawn_options(JSContext *ctx, JSValueConst value, SpawnOptions *options)
+{
+    for (int stream = 0; stream < STANDARD_STREAM_COUNT; stream++)
+        options->stream_fds[stream] = -1;
+    options->new_session = 0;
+    options->cwd = NULL;
+    if (JS_IsUndefined(value) || JS_IsNull(value))
+        return 0;
+    if (!JS_IsObject(value)) {
+        JS_ThrowTypeError(ctx, "sys.spawn: options must be an object");
+        return -1;
+    }
+    for (int stream = 0; stream < STANDARD_STREAM_COUNT; stream++) {
+        JSValue fd_value = JS_GetPropertyStr(ctx, value, stream_names[stream]);
+        int64_t fd;
+        int status = sys_arg_optional_int64(ctx, fd_value, "spawn", stream_names[stream], 0, INT32_MAX, -1, &fd);
+        JS_FreeValue(ctx, fd_value);
+        if (status < 0)
+            return -1;
+        options->stream_fds[stream] = (int)fd;
+    }
+    JSValue setsid_value = JS_GetPropertyStr(ctx, value, "setsid");
+    if (JS_IsException(setsid_value))
+        return -1;
+    options->new_session = JS_ToBool(ctx, setsid_value);
+    JS_FreeValue(ctx, setsid_value);
+    JSValue cwd_value = JS_GetPropertyStr(ctx, value, "cwd");
+    int status = sys_arg_optional_string(ctx, cwd_value, "spawn", "cwd", &options->cwd);
+    JS_FreeValue(ctx, cwd_value);
+    return status;
+}
+
+/* What the child needs, and where it reports a failure: the child shares this memory with the parent
+ * until it execs or exits, and the parent sleeps until then (CLONE_VFORK), so no locking is needed. */
+typedef struct {
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const SpawnOptions *options;
+    sigset_t parent_signal_mask;
+    int failed_errno;
+    const char *failed_step;
+} ExecRequest;
+
+/* The child runs on a stack of its own, so it cannot overwrite anything of the parent's but the request.
+ * Two passes over the standard streams so that swapped ones (stdout=2, stderr=1) are not clobbered:
+ * first copy every source above the standard range, then move the copies into place. */
+static int exec_child(void *argument)
+{
+    ExecRequest *request = argument;
+    const SpawnOptions *options = request->options;
+    int staged[STANDARD_STREAM_COUNT];
+    for (int stream = 0; stream < STANDARD_STREAM_COUNT; stream++) {
+        staged[stream] = -1;
+        if (options->stream_fds[stream] < 0)
+            continue;
+        staged[stream] = fcntl(options->stream_fds[stream], F_DUPFD_CLOEXEC, STANDARD_STREAM_COUNT);
+        if (staged[stream] < 0) {
+            request->failed_step = "dup";
+            goto fail;
+        }
+    }
+    for (int stream = 0; stream < STANDARD_STREAM_COUNT; stream++) {
+        if (staged[stream] >= 0 && dup2(staged[stream], stream) < 0) {
+            request->failed_step = "dup2";
+            goto fail;
+        }
+    }
+    if (options->new_session && setsid() < 0) {
+        request->failed_step = "setsid";
+        goto fail;
+    }
+    if (options->cwd && chdir(options->cwd) < 0) {
+        request->failed_step = "chdir";
+        goto fail;
+    }
+    sigprocmask(SIG_SETMASK, &request->parent_signal_mask, NULL);
+    execve(request->path, request->argv, request->envp);
+    request->failed_step = "execve";
+fail:
+    request->failed_errno = errno;
+    _exit(127);
+}
+
+static JSValue sys_spawn(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    const char *path = sys_arg_string(ctx, argv[0], "spawn", "path");
+    if (!path)
+        return JS_EXCEPTION;
+    JSValue result = JS_EXCEPTION;
+    char **child_argv = NULL, **child_envp = NULL;
+    uint8_t *child_stack = NULL;
+    SpawnOptions options = { .cwd = NULL };
+    child_argv = sys_arg_string_array(ctx, argv[1], "spawn", "argv");
+    if (!child_argv)
+        goto done;
+    if (!JS_IsUndefined(argv[2]) && !JS_IsNull(argv[2])) {
+        child_envp = sys_arg_string_array(ctx, argv[2], "spawn", "envp");
+        if (!child_envp)
+            goto done;
+    }
+    if (read_spawn_options(ctx, argv[3], &options) < 0)
+        goto done;
+    child_stack = js_malloc(ctx, CHILD_STACK_SIZE);
+    if (!child_stack)
+        goto done;
+
+    ExecRequest request = {
+        .path = path, .argv = child_argv, .envp = child_envp ? child_envp : environ, .options = &options,
+    };
+    /* Signals stay blocked until the child execs: a handler of the parent's must not run on the child's
+     * borrowed memory. */
+    sigset_t all_signals;
+    sigfillset(&all_signals);
+    sigprocmask(SIG_SETMASK, &all_signals, &request.parent_signal_mask);
+    pid_t pid = clone(exec_child, child_stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &request);
+    int clone_errno = errno;
+    sigprocmask(SIG_SETMASK, &request.parent_signal_mask, NULL);
+    if (pid < 0) {
+        result = sys_throw_errno(ctx, "clone", path, clone_errno);
+        goto done;
+    }
+    if (request.failed_errno != 0) {
+        /* The child has already exited; reap it so a failed start leaves no zombie behind. */
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        result = sys_throw_errno(ctx, request.failed_step, path, request.failed_errno);
+        goto done;
+    }
+    result = JS_NewInt32(ctx, pid);
+done:
+    js_free(ctx, child_stack);
+    sys_free_string_array(ctx, child_argv);
+    sys_free_string_array(ctx, child_envp);
+    if (options.cwd)
+        JS_FreeCString(ctx, options.cwd);
+    JS_FreeCString(ctx, path);
+    return result;
+}
+
+static JSValue sys_waitpid(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    int64_t pid, flags;
+    if (sys_arg_int64(ctx, argv[0], "waitpid", "pid", INT32_MIN, INT32_MAX, &pid) < 0 ||
+        sys_arg_optional_int64(ctx, argv[1], "waitpid", "flags", 0, INT32_MAX, 0, &flags) < 0)
+        return JS_EXCEPTION;
+    int status;
+    pid_t reaped;
+    do
+        reaped = waitpid((pid_t)pid, &status, (int)flags);
+    while (reaped < 0 && errno == EINTR);
+    if (reaped < 0)
+        return sys_throw_errno(ctx, "waitpid", NULL, errno);
+    if (reaped == 0)
+        return JS_NULL;
+    JSValue object = JS_NewObject(ctx);
+    if (JS_IsException(object))
+        return object;
+    int exited = WIFEXITED(status), signaled = WIFSIGNALED(status);
+    if (sys_set_number(ctx, object, "pid", reaped) < 0 || sys_set_number(ctx, object, "status", status) < 0 ||
+        JS_DefinePropertyValueStr(ctx, object, "exited", JS_NewBool(ctx, exited), JS_PROP_C_W_E) < 0 ||
+        JS_DefinePropertyValueStr(ctx, object, "code", exited ? JS_NewInt32(ctx, WEXITSTATUS(status)) : JS_NULL,
+                                  JS_PROP_C_W_E) < 0 ||
+        JS_DefinePropertyValueStr(ctx, object, "signal", signaled ? JS_NewInt32(ctx, WTERMSIG(status)) : JS_NULL,
+                                  JS_PROP_C_W_E) < 0) {
+        JS_FreeValue(ctx, object);
+        return JS_EXCEPTION;
+    }
+    return object;
+}
+
+static JSValue sys_kill(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    int64_t pid, signal_number;
+    if (sys_arg_int64(ctx, argv[0], "kill", "pid", INT32_MIN, INT32_MAX, &pid) < 0 ||
+        sys_arg_int64(ctx, argv[1], "kill", "signal", 0, 64, &signal_number) < 0)
+        return JS_EXCEPTION;
+    if (kill((pid_t)pid, (int)signal_number) < 0)
+        return sys_throw_errno(ctx, "kill", NULL, errno);
+    return JS_UNDEFINED;
+}
+
+static JSValue sys_getpid(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc, (void)argv;
+    return JS_NewInt32(ctx, getpid());
+}
+
+static JSValue sys_getppid(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc, (void)argv;
+    return JS_NewInt32(ctx, getppid());
+}
+
+static JSValue sys_exit(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    int64_t code;
+    if (sys_arg_optional_int64(ctx, argv[0], "exit", "code", 0, 255, 0, &code) < 0)
+        return JS_EXCEPTION;
+    exit((int)code);
+}
+
+#define INT_CONSTANT(name) JS_PROP_INT32_DEF(#name, name, JS_PROP_ENUMERABLE)
+
+const JSCFunctionListEntry sys_process_functions[] = {
+    JS_CFUNC_DEF("spawn", 4, sys_spawn),
+    JS_CFUNC_DEF("waitpid", 2, sys_waitpid),
+    JS_CFUNC_DEF("kill", 2, sys_kill),
+    JS_CFUNC_DEF("getpid", 0, sys_getpid),
+    JS_CFUNC_DEF("getppid", 0, sys_getppid),
+    JS_CFUNC_DEF("exit", 1, sys_exit),
+    INT_CONSTANT(WNOHANG),
+    INT_CONSTANT(SIGHUP),
+    INT_CONSTANT(SIGINT),
+    INT_CONSTANT(SIGQUIT),
+    INT_CONSTANT(SIGKILL),
+    INT_CONSTANT(SIGUSR1),
+    INT_CONSTANT(SIGUSR2),
+    INT_CONSTANT(SIGPIPE),
+    INT_CONSTANT(SIGALRM),
+    INT_CONSTANT(SIGTERM),
+    INT_CONSTANT(SIGCHLD),
+    INT_CONSTANT(SIGCONT),
+    INT_CONSTANT(SIGSTOP),
+};
+const int sys_process_function_count = SYS_COUNT_OF(sys_process_functions);
