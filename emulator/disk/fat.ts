@@ -1,0 +1,785 @@
+// A FAT12/16/32 volume over the bytes of a partition: read and change files and directories in place.
+// Used to build the boot disk and to read back what the guest wrote, so it trusts nothing it reads: every
+// structure is bounds-checked and every cluster chain walk is bounded by the volume's cluster count.
+// Pure: Uint8Array/DataView only, so the web page can use it too.
+
+import {
+  InvalidFatNameError,
+  LONG_NAME_CHARS_PER_ENTRY,
+  LOWER_CASE_BASE,
+  LOWER_CASE_EXTENSION,
+  decodeShortName,
+  longNameProblem,
+  foldNameCase,
+  planShortName,
+  shortNameChecksum,
+  shortNameKey,
+} from "./fat-names.ts";
+
+export type FatType = 12 | 16 | 32;
+
+export type FatErrorCode =
+  | "truncated"
+  | "bad-boot-sector"
+  | "bad-chain"
+  | "bad-directory"
+  | "not-found"
+  | "not-a-directory"
+  | "is-a-directory"
+  | "directory-not-empty"
+  | "read-only"
+  | "invalid-name"
+  | "no-space"
+  | "directory-full"
+  | "bad-argument";
+
+/** Everything wrong with a volume or a request on it. `offset` is a byte offset into the volume, if one applies. */
+export class FatError extends Error {
+  constructor(
+    readonly code: FatErrorCode,
+    message: string,
+    readonly offset?: number,
+  ) {
+    super(offset === undefined ? message : `${message} (at volume offset 0x${offset.toString(16)})`);
+    this.name = "FatError";
+  }
+}
+
+/** Directory entry attribute bits. */
+export const ATTR_READ_ONLY = 0x01;
+export const ATTR_HIDDEN = 0x02;
+export const ATTR_SYSTEM = 0x04;
+export const ATTR_VOLUME_LABEL = 0x08;
+export const ATTR_DIRECTORY = 0x10;
+export const ATTR_ARCHIVE = 0x20;
+const ATTR_LONG_NAME = 0x0f;
+
+const ENTRY_SIZE = 32;
+const DELETED_MARK = 0xe5;
+/** FAT's own limit on a directory's size (and the bound on walking one). */
+const MAX_DIRECTORY_ENTRIES = 65536;
+/** Beyond this count of clusters a volume is FAT16, then FAT32: the only rule that decides the type. */
+const FAT12_MAX_CLUSTERS = 4084;
+const FAT16_MAX_CLUSTERS = 65524;
+const FAT32_MAX_CLUSTERS = 0x0ffffff5;
+
+/** The time written into new and changed entries unless the caller gives one: fixed, so builds reproduce. */
+export const DEFAULT_FAT_TIMESTAMP = Date.UTC(2000, 0, 1, 0, 0, 0);
+
+/** Where everything lies on the volume, from the boot sector. Offsets are bytes from the volume's start. */
+export interface FatLayout {
+  readonly type: FatType;
+  readonly bytesPerSector: number;
+  readonly sectorsPerCluster: number;
+  readonly clusterSize: number;
+  readonly reservedSectors: number;
+  readonly fatCount: number;
+  readonly fatSectors: number;
+  readonly totalSectors: number;
+  readonly fatOffset: number;
+  /** The FAT12/16 root directory's fixed region (both 0 on FAT32). */
+  readonly rootDirectoryOffset: number;
+  readonly rootDirectoryEntries: number;
+  readonly dataOffset: number;
+  readonly clusterCount: number;
+  /** FAT32 only: the root directory's first cluster (0 otherwise). */
+  readonly rootCluster: number;
+  /** FAT32 only: the FSInfo sector's offset, or undefined if there is none. */
+  readonly fsInfoOffset: number | undefined;
+}
+
+export interface FatEntry {
+  /** The long name if the entry has one, else the short name as DOS shows it. */
+  readonly name: string;
+  /** The 8.3 name, e.g. "SMSS.EXE" or "SYSTEM~1". */
+  readonly shortName: string;
+  readonly isDirectory: boolean;
+  readonly size: number;
+  readonly attributes: number;
+  readonly firstCluster: number;
+  readonly modified: Date;
+}
+
+export interface FatVolumeOptions {
+  /** Time stamped on entries this volume creates or changes. */
+  timestamp?: Date;
+}
+
+/** A parsed entry plus where it lies: the slots of its long-name entries and of its short entry. */
+interface LocatedEntry extends Omit<FatEntry, "modified"> {
+  readonly slotOffsets: readonly number[];
+  readonly shortEntryOffset: number;
+  readonly shortNameBytes: Uint8Array;
+}
+
+/** A directory: the byte offsets of all its 32-byte slots, in order. */
+interface Directory {
+  /** 0 for the FAT12/16 root directory. */
+  readonly firstCluster: number;
+  readonly slotOffsets: number[];
+  /** The last cluster of its chain (0 for the fixed root), for growing it. */
+  readonly lastCluster: number;
+}
+
+const BOOT_SIGNATURE_OFFSET = 510;
+const FSINFO_LEAD_SIGNATURE = 0x41615252;
+const FSINFO_STRUCT_SIGNATURE = 0x61417272;
+const FSINFO_TRAIL_SIGNATURE = 0xaa550000;
+
+export class FatVolume {
+  readonly layout: FatLayout;
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly timestamp: { date: number; time: number; tenths: number };
+  private readonly eocMin: number;
+  private readonly eocMark: number;
+  private readonly badMark: number;
+  private freeClusters: number;
+  /** No free cluster lies below this one: allocation starts its search here (first fit, so layouts reproduce). */
+  private firstMaybeFree = 2;
+
+  private constructor(bytes: Uint8Array, layout: FatLayout, timestamp: Date) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.layout = layout;
+    this.timestamp = encodeTimestamp(timestamp);
+    const marks = { 12: [0xff8, 0xfff, 0xff7], 16: [0xfff8, 0xffff, 0xfff7], 32: [0x0ffffff8, 0x0fffffff, 0x0ffffff7] };
+    [this.eocMin, this.eocMark, this.badMark] = marks[layout.type];
+    this.freeClusters = 0;
+    for (let cluster = 2; cluster < layout.clusterCount + 2; cluster++) {
+      if (this.fatEntry(cluster) === 0) this.freeClusters++;
+    }
+  }
+
+  /**
+   * Opens the FAT volume in `bytes` (a partition's bytes; a view into a disk works and writes land in the
+   * disk). Throws FatError if the boot sector does not describe a FAT volume that fits in `bytes`.
+   * The volume counts free clusters once, here: open it again after something else (the guest) wrote.
+   */
+  static open(bytes: Uint8Array, options: FatVolumeOptions = {}): FatVolume {
+    const layout = parseBootSector(bytes);
+    return new FatVolume(bytes, layout, options.timestamp ?? new Date(DEFAULT_FAT_TIMESTAMP));
+  }
+
+  get type(): FatType {
+    return this.layout.type;
+  }
+
+  /** Clusters not in use. */
+  get freeClusterCount(): number {
+    return this.freeClusters;
+  }
+
+  /** The "volume is mounted / was not unmounted cleanly" bit Linux sets in the boot sector while mounted. */
+  get dirty(): boolean {
+    const flagsOffset = this.layout.type === 32 ? 65 : 37;
+    return (this.bytes[flagsOffset] & 0x01) !== 0;
+  }
+
+  /** The entries of the directory at `path` ("/" is the root), without "." and "..". */
+  list(path: string): FatEntry[] {
+    const directory = this.openDirectory(splitPath(path), path);
+    return this.readEntries(directory).map((entry) => this.publicEntry(entry));
+  }
+
+  /** The entry at `path`, or undefined if nothing is there. "/" has no entry: it throws. */
+  stat(path: string): FatEntry | undefined {
+    const { parent, name } = this.locateParent(path);
+    const entry = this.findEntry(parent, name);
+    return entry === undefined ? undefined : this.publicEntry(entry);
+  }
+
+  readFile(path: string): Uint8Array {
+    const entry = this.requireEntry(path);
+    if (entry.isDirectory) throw new FatError("is-a-directory", `${path} is a directory`);
+    const clusterSize = this.layout.clusterSize;
+    const needed = Math.ceil(entry.size / clusterSize);
+    if (needed === 0) return new Uint8Array(0);
+    if (needed > this.layout.clusterCount) {
+      throw new FatError(
+        "bad-directory",
+        `${path} claims ${entry.size} bytes, more than the volume's ${this.layout.clusterCount} clusters hold`,
+        entry.shortEntryOffset + 28,
+      );
+    }
+    const chain = this.walkChain(entry.firstCluster, needed, entry.shortEntryOffset);
+    if (chain.length < needed) {
+      throw new FatError(
+        "bad-chain",
+        `${path} is ${entry.size} bytes (${needed} clusters) but its cluster chain ends after ${chain.length}`,
+        this.fatEntryOffset(chain[chain.length - 1]),
+      );
+    }
+    const data = new Uint8Array(entry.size);
+    chain.forEach((cluster, index) => {
+      const start = index * clusterSize;
+      const length = Math.min(clusterSize, entry.size - start);
+      data.set(this.bytes.subarray(this.clusterOffset(cluster), this.clusterOffset(cluster) + length), start);
+    });
+    return data;
+  }
+
+  /**
+   * Creates or replaces the file at `path`; its directory must exist. A replaced file keeps its name as stored
+   * (FAT names ignore case, so "/A.TXT" replaces "/a.txt") and gets new clusters.
+   */
+  writeFile(path: string, data: Uint8Array): void {
+    const { parent, name } = this.locateParent(path);
+    if (data.length > 0xffffffff) throw new FatError("bad-argument", `${path}: ${data.length} bytes exceed FAT's 4 GiB - 1`);
+    const existing = this.findEntry(parent, name);
+    if (existing?.isDirectory) throw new FatError("is-a-directory", `${path} is a directory`);
+    if (existing !== undefined) this.requireWritable(existing, path);
+    const clustersNeeded = Math.ceil(data.length / this.layout.clusterSize);
+    const clustersFreed = existing === undefined ? 0 : this.chainLength(existing);
+    if (clustersNeeded > this.freeClusters + clustersFreed) {
+      throw new FatError(
+        "no-space",
+        `${path} needs ${clustersNeeded} clusters; the volume has ${this.freeClusters + clustersFreed} free`,
+      );
+    }
+    if (existing !== undefined) this.freeChain(existing.firstCluster, existing.shortEntryOffset);
+    const chain = this.allocate(clustersNeeded);
+    // The data's clusters are taken first: adding the entry may grow the directory by one more cluster.
+    const shortEntryOffset =
+      existing?.shortEntryOffset ?? this.withChainFreedOnError(chain, () => this.addEntry(parent, name, 0, path));
+    chain.forEach((cluster, index) => {
+      const target = this.clusterOffset(cluster);
+      const chunk = data.subarray(index * this.layout.clusterSize, (index + 1) * this.layout.clusterSize);
+      this.bytes.set(chunk, target);
+      this.bytes.fill(0, target + chunk.length, target + this.layout.clusterSize);
+    });
+    this.setEntryCluster(shortEntryOffset, chain[0] ?? 0);
+    this.view.setUint32(shortEntryOffset + 28, data.length, true);
+    this.bytes[shortEntryOffset + 11] |= ATTR_ARCHIVE;
+    this.stampEntry(shortEntryOffset);
+  }
+
+  /** Creates the directory at `path` and any missing parents (like `mkdir -p`); an existing directory is fine. */
+  mkdir(path: string): void {
+    const components = splitPath(path);
+    let directory = this.rootDirectory();
+    components.forEach((name, index) => {
+      const here = "/" + components.slice(0, index + 1).join("/");
+      const existing = this.findEntry(directory, name);
+      if (existing !== undefined && !existing.isDirectory) throw new FatError("not-a-directory", `${here} is a file`);
+      if (existing !== undefined) {
+        directory = this.directoryAt(existing.firstCluster, existing.shortEntryOffset);
+        return;
+      }
+      if (this.freeClusters < 1) throw new FatError("no-space", `no free cluster for directory ${here}`);
+      const chain = this.allocate(1);
+      const cluster = chain[0];
+      const entryOffset = this.withChainFreedOnError(chain, () => this.addEntry(directory, name, ATTR_DIRECTORY, here));
+      const clusterStart = this.clusterOffset(cluster);
+      this.bytes.fill(0, clusterStart, clusterStart + this.layout.clusterSize);
+      const parentCluster = directory.firstCluster === this.layout.rootCluster ? 0 : directory.firstCluster;
+      this.writeShortEntry(clusterStart, dotName(1), ATTR_DIRECTORY, cluster);
+      this.writeShortEntry(clusterStart + ENTRY_SIZE, dotName(2), ATTR_DIRECTORY, parentCluster);
+      this.setEntryCluster(entryOffset, cluster);
+      directory = this.directoryAt(cluster, entryOffset);
+    });
+  }
+
+  /** Deletes the file or empty directory at `path`. */
+  delete(path: string): void {
+    const { parent, name } = this.locateParent(path);
+    const entry = this.findEntry(parent, name);
+    if (entry === undefined) throw new FatError("not-found", `${path} does not exist`);
+    this.requireWritable(entry, path);
+    if (entry.isDirectory && this.readEntries(this.directoryAt(entry.firstCluster, entry.shortEntryOffset)).length > 0) {
+      throw new FatError("directory-not-empty", `${path} is not empty`);
+    }
+    this.freeChain(entry.firstCluster, entry.shortEntryOffset);
+    for (const slot of entry.slotOffsets) this.bytes[slot] = DELETED_MARK;
+  }
+
+  private publicEntry(entry: LocatedEntry): FatEntry {
+    const { name, shortName, isDirectory, size, attributes, firstCluster, shortEntryOffset } = entry;
+    const modified = decodeTimestamp(
+      this.view.getUint16(shortEntryOffset + 24, true),
+      this.view.getUint16(shortEntryOffset + 22, true),
+    );
+    return { name, shortName, isDirectory, size, attributes, firstCluster, modified };
+  }
+
+  private withChainFreedOnError<T>(chain: number[], action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      if (chain.length > 0) this.freeChain(chain[0], 0);
+      throw error;
+    }
+  }
+
+  // ---- paths and directories ----
+
+  private requireEntry(path: string): LocatedEntry {
+    const { parent, name } = this.locateParent(path);
+    const entry = this.findEntry(parent, name);
+    if (entry === undefined) throw new FatError("not-found", `${path} does not exist`);
+    return entry;
+  }
+
+  private requireWritable(entry: LocatedEntry, path: string): void {
+    if ((entry.attributes & ATTR_READ_ONLY) !== 0) throw new FatError("read-only", `${path} is read-only`);
+  }
+
+  private locateParent(path: string): { parent: Directory; name: string } {
+    const components = splitPath(path);
+    const name = components.pop();
+    if (name === undefined) throw new FatError("bad-argument", `${JSON.stringify(path)} names the root directory`);
+    return { parent: this.openDirectory(components, path), name };
+  }
+
+  private openDirectory(components: string[], path: string): Directory {
+    let directory = this.rootDirectory();
+    for (const name of components) {
+      const entry = this.findEntry(directory, name);
+      if (entry === undefined) throw new FatError("not-found", `${path}: ${name} does not exist`);
+      if (!entry.isDirectory) throw new FatError("not-a-directory", `${path}: ${name} is not a directory`);
+      directory = this.directoryAt(entry.firstCluster, entry.shortEntryOffset);
+    }
+    return directory;
+  }
+
+  private rootDirectory(): Directory {
+    const { type, rootCluster, rootDirectoryOffset, rootDirectoryEntries } = this.layout;
+    if (type === 32) return this.directoryAt(rootCluster, 44);
+    const slotOffsets = Array.from({ length: rootDirectoryEntries }, (_, i) => rootDirectoryOffset + i * ENTRY_SIZE);
+    return { firstCluster: 0, slotOffsets, lastCluster: 0 };
+  }
+
+  /** The directory whose chain starts at `firstCluster`; `referrer` is where that cluster number was read. */
+  private directoryAt(firstCluster: number, referrer: number): Directory {
+    const maxClusters = Math.ceil((MAX_DIRECTORY_ENTRIES * ENTRY_SIZE) / this.layout.clusterSize);
+    const chain = this.walkChain(firstCluster, maxClusters + 1, referrer);
+    if (chain.length > maxClusters) {
+      throw new FatError("bad-directory", `directory at cluster ${firstCluster} exceeds FAT's ${MAX_DIRECTORY_ENTRIES} entries`, referrer);
+    }
+    const perCluster = this.layout.clusterSize / ENTRY_SIZE;
+    const slotOffsets: number[] = [];
+    for (const cluster of chain) {
+      const start = this.clusterOffset(cluster);
+      for (let i = 0; i < perCluster; i++) slotOffsets.push(start + i * ENTRY_SIZE);
+    }
+    return { firstCluster, slotOffsets, lastCluster: chain[chain.length - 1] };
+  }
+
+  private findEntry(directory: Directory, name: string): LocatedEntry | undefined {
+    const wanted = foldNameCase(name);
+    const matches = (candidate: string): boolean => candidate.length === wanted.length && foldNameCase(candidate) === wanted;
+    return this.readEntries(directory).find((entry) => matches(entry.name) || matches(entry.shortName));
+  }
+
+  private readEntries(directory: Directory): LocatedEntry[] {
+    const entries: LocatedEntry[] = [];
+    let pending: { name: string[]; slots: number[]; checksum: number; nextSequence: number } | undefined;
+    for (const offset of directory.slotOffsets) {
+      const first = this.bytes[offset];
+      if (first === 0x00) break;
+      const attributes = this.bytes[offset + 11];
+      if (first === DELETED_MARK) {
+        pending = undefined;
+        continue;
+      }
+      if ((attributes & 0x3f) === ATTR_LONG_NAME) {
+        const sequence = first & 0x1f;
+        const checksum = this.bytes[offset + 13];
+        if ((first & 0x40) !== 0) {
+          pending = sequence === 0 ? undefined : { name: [], slots: [], checksum, nextSequence: sequence };
+        }
+        // A long name whose pieces do not follow on (an old tool deleted only its short entry) is ignored.
+        if (pending === undefined || sequence !== pending.nextSequence || checksum !== pending.checksum) {
+          pending = undefined;
+          continue;
+        }
+        pending.name.unshift(this.longNamePiece(offset));
+        pending.slots.push(offset);
+        pending.nextSequence--;
+        continue;
+      }
+      const longName = pending;
+      pending = undefined;
+      if ((attributes & ATTR_VOLUME_LABEL) !== 0 || first === 0x2e) continue; // labels, "." and ".."
+      const shortNameBytes = this.bytes.subarray(offset, offset + 11);
+      const shortName = decodeShortName(shortNameBytes, 0);
+      const joinedLongName = longName?.nextSequence === 0 ? longName.name.join("") : undefined;
+      // A long name that is incomplete, belongs to another short name, or could not have been stored is ignored.
+      const hasLongName =
+        joinedLongName !== undefined &&
+        longName?.checksum === shortNameChecksum(shortNameBytes) &&
+        longNameProblem(joinedLongName) === undefined;
+      const caseFlags = this.bytes[offset + 12] & (LOWER_CASE_BASE | LOWER_CASE_EXTENSION);
+      const isDirectory = (attributes & ATTR_DIRECTORY) !== 0;
+      entries.push({
+        name: hasLongName ? joinedLongName : caseFlags !== 0 ? decodeShortName(shortNameBytes, caseFlags) : shortName,
+        shortName,
+        isDirectory,
+        size: isDirectory ? 0 : this.view.getUint32(offset + 28, true),
+        attributes,
+        firstCluster: this.entryCluster(offset),
+        slotOffsets: hasLongName && longName !== undefined ? [...longName.slots, offset] : [offset],
+        shortEntryOffset: offset,
+        shortNameBytes,
+      });
+    }
+    return entries;
+  }
+
+  private longNamePiece(offset: number): string {
+    let piece = "";
+    for (const position of LONG_NAME_UNIT_POSITIONS) {
+      const unit = this.view.getUint16(offset + position, true);
+      if (unit === 0x0000) break;
+      piece += String.fromCharCode(unit);
+    }
+    return piece;
+  }
+
+  /** Writes a new entry for `name` into `directory` and returns the offset of its short entry. */
+  private addEntry(directory: Directory, name: string, attributes: number, path: string): number {
+    let plan;
+    try {
+      const taken = new Set(this.readEntries(directory).map((entry) => shortNameKey(entry.shortNameBytes)));
+      plan = planShortName(name, taken);
+    } catch (error) {
+      if (error instanceof InvalidFatNameError) throw new FatError("invalid-name", `${path}: ${error.message}`);
+      throw error;
+    }
+    const longSlots = plan.needsLongName ? Math.ceil(name.length / LONG_NAME_CHARS_PER_ENTRY) : 0;
+    const slots = this.findFreeSlots(directory, longSlots + 1, path);
+    const checksum = shortNameChecksum(plan.shortName);
+    for (let piece = 0; piece < longSlots; piece++) {
+      // Pieces are stored last first: the slot nearest the short entry holds the name's first 13 units.
+      const offset = slots[longSlots - 1 - piece];
+      this.writeLongNamePiece(offset, name, piece, piece === longSlots - 1, checksum);
+    }
+    const shortOffset = slots[longSlots];
+    this.writeShortEntry(shortOffset, plan.shortName, attributes, 0);
+    return shortOffset;
+  }
+
+  private findFreeSlots(directory: Directory, count: number, path: string): number[] {
+    for (;;) {
+      const offsets = directory.slotOffsets;
+      let runStart = 0;
+      let pastEnd = false;
+      for (let i = 0; i < offsets.length; i++) {
+        const first = this.bytes[offsets[i]];
+        if (first === 0x00) pastEnd = true;
+        if (pastEnd || first === DELETED_MARK) {
+          if (i - runStart + 1 === count) {
+            // Slots past the end mark are free whatever they hold: keep the mark after the new entry.
+            if (pastEnd && i + 1 < offsets.length) this.bytes[offsets[i + 1]] = 0x00;
+            return offsets.slice(runStart, i + 1);
+          }
+        } else {
+          runStart = i + 1;
+        }
+      }
+      if (directory.firstCluster === 0) {
+        throw new FatError("directory-full", `${path}: the root directory's ${offsets.length} entries are all in use`);
+      }
+      if (offsets.length + this.layout.clusterSize / ENTRY_SIZE > MAX_DIRECTORY_ENTRIES) {
+        throw new FatError("directory-full", `${path}: the directory would exceed FAT's ${MAX_DIRECTORY_ENTRIES} entries`);
+      }
+      directory = this.growDirectory(directory, path);
+    }
+  }
+
+  private growDirectory(directory: Directory, path: string): Directory {
+    if (this.freeClusters < 1) throw new FatError("no-space", `${path}: no free cluster to grow its directory`);
+    const [cluster] = this.allocate(1);
+    this.setFatEntry(directory.lastCluster, cluster);
+    const start = this.clusterOffset(cluster);
+    this.bytes.fill(0, start, start + this.layout.clusterSize);
+    const perCluster = this.layout.clusterSize / ENTRY_SIZE;
+    for (let i = 0; i < perCluster; i++) directory.slotOffsets.push(start + i * ENTRY_SIZE);
+    return { firstCluster: directory.firstCluster, slotOffsets: directory.slotOffsets, lastCluster: cluster };
+  }
+
+  private writeLongNamePiece(offset: number, name: string, piece: number, isLast: boolean, checksum: number): void {
+    this.bytes.fill(0, offset, offset + ENTRY_SIZE);
+    this.bytes[offset] = (piece + 1) | (isLast ? 0x40 : 0);
+    this.bytes[offset + 11] = ATTR_LONG_NAME;
+    this.bytes[offset + 13] = checksum;
+    LONG_NAME_UNIT_POSITIONS.forEach((position, i) => {
+      const index = piece * LONG_NAME_CHARS_PER_ENTRY + i;
+      // After the name: one NUL unit, then 0xFFFF padding.
+      const unit = index < name.length ? name.charCodeAt(index) : index === name.length ? 0x0000 : 0xffff;
+      this.view.setUint16(offset + position, unit, true);
+    });
+  }
+
+  private writeShortEntry(offset: number, shortName: Uint8Array, attributes: number, cluster: number): void {
+    this.bytes.fill(0, offset, offset + ENTRY_SIZE);
+    this.bytes.set(shortName, offset);
+    this.bytes[offset + 11] = attributes;
+    this.setEntryCluster(offset, cluster);
+    this.view.setUint16(offset + 14, this.timestamp.time, true); // created
+    this.view.setUint16(offset + 16, this.timestamp.date, true);
+    this.bytes[offset + 13] = this.timestamp.tenths;
+    this.stampEntry(offset);
+  }
+
+  private stampEntry(offset: number): void {
+    this.view.setUint16(offset + 18, this.timestamp.date, true); // accessed
+    this.view.setUint16(offset + 22, this.timestamp.time, true); // modified
+    this.view.setUint16(offset + 24, this.timestamp.date, true);
+  }
+
+  private entryCluster(offset: number): number {
+    const high = this.layout.type === 32 ? this.view.getUint16(offset + 20, true) : 0;
+    return (high << 16) + this.view.getUint16(offset + 26, true);
+  }
+
+  private setEntryCluster(offset: number, cluster: number): void {
+    if (this.layout.type === 32) this.view.setUint16(offset + 20, cluster >>> 16, true);
+    this.view.setUint16(offset + 26, cluster & 0xffff, true);
+  }
+
+  // ---- clusters and the FAT ----
+
+  private clusterOffset(cluster: number): number {
+    return this.layout.dataOffset + (cluster - 2) * this.layout.clusterSize;
+  }
+
+  private fatEntryOffset(cluster: number): number {
+    const { fatOffset, type } = this.layout;
+    return fatOffset + (type === 12 ? Math.floor((cluster * 3) / 2) : (cluster * type) / 8);
+  }
+
+  private fatEntry(cluster: number): number {
+    const offset = this.fatEntryOffset(cluster);
+    switch (this.layout.type) {
+      case 12: {
+        const pair = this.view.getUint16(offset, true);
+        return cluster & 1 ? pair >> 4 : pair & 0xfff;
+      }
+      case 16:
+        return this.view.getUint16(offset, true);
+      case 32:
+        return this.view.getUint32(offset, true) & 0x0fffffff;
+    }
+  }
+
+  /** Sets a FAT entry in every FAT copy. */
+  private setFatEntry(cluster: number, value: number): void {
+    const { type, fatCount, fatSectors, bytesPerSector } = this.layout;
+    const fatBytes = fatSectors * bytesPerSector;
+    for (let copy = 0; copy < fatCount; copy++) {
+      const offset = this.fatEntryOffset(cluster) + copy * fatBytes;
+      if (type === 12) {
+        const pair = this.view.getUint16(offset, true);
+        const updated = cluster & 1 ? (pair & 0x000f) | (value << 4) : (pair & 0xf000) | value;
+        this.view.setUint16(offset, updated, true);
+      } else if (type === 16) {
+        this.view.setUint16(offset, value, true);
+      } else {
+        // The top 4 bits of a FAT32 entry are reserved and must survive.
+        const reserved = this.view.getUint32(offset, true) & 0xf0000000;
+        this.view.setUint32(offset, (reserved | value) >>> 0, true);
+      }
+    }
+  }
+
+  /**
+   * The clusters of the chain starting at `first`, at most `limit` of them. A chain longer than the volume's
+   * cluster count must loop; a link to a free, reserved, bad or out-of-range cluster is corrupt.
+   */
+  private walkChain(first: number, limit: number, referrer: number): number[] {
+    const lastCluster = this.layout.clusterCount + 1;
+    if (first < 2 || first > lastCluster) {
+      throw new FatError("bad-chain", `chain starts at cluster ${first}, outside clusters 2..${lastCluster}`, referrer);
+    }
+    const chain: number[] = [];
+    let cluster = first;
+    for (;;) {
+      chain.push(cluster);
+      if (chain.length >= limit) return chain;
+      if (chain.length > this.layout.clusterCount) {
+        throw new FatError(
+          "bad-chain",
+          `chain from cluster ${first} is longer than the volume's ${this.layout.clusterCount} clusters: it loops`,
+          this.fatEntryOffset(cluster),
+        );
+      }
+      const next = this.fatEntry(cluster);
+      if (next >= this.eocMin) return chain;
+      if (next < 2 || next > lastCluster) {
+        const what = next === 0 ? "a free cluster" : next === this.badMark ? "a bad-cluster mark" : `cluster ${next}, out of range`;
+        throw new FatError("bad-chain", `cluster ${cluster} of the chain from ${first} links to ${what}`, this.fatEntryOffset(cluster));
+      }
+      cluster = next;
+    }
+  }
+
+  private chainLength(entry: LocatedEntry): number {
+    return entry.firstCluster === 0 ? 0 : this.walkChain(entry.firstCluster, Infinity, entry.shortEntryOffset).length;
+  }
+
+  private freeChain(first: number, referrer: number): void {
+    if (first === 0) return;
+    for (const cluster of this.walkChain(first, Infinity, referrer)) {
+      this.setFatEntry(cluster, 0);
+      this.freeClusters++;
+      this.firstMaybeFree = Math.min(this.firstMaybeFree, cluster);
+    }
+    this.updateFsInfo();
+  }
+
+  /** Takes `count` free clusters, lowest first, and links them into a chain. The caller checked there are enough. */
+  private allocate(count: number): number[] {
+    const chain: number[] = [];
+    for (let cluster = this.firstMaybeFree; chain.length < count && cluster <= this.layout.clusterCount + 1; cluster++) {
+      if (this.fatEntry(cluster) === 0) chain.push(cluster);
+    }
+    if (chain.length < count) throw new FatError("no-space", `needed ${count} free clusters, found ${chain.length}`);
+    chain.forEach((cluster, index) => this.setFatEntry(cluster, chain[index + 1] ?? this.eocMark));
+    this.freeClusters -= count;
+    if (count > 0) this.firstMaybeFree = chain[count - 1] + 1;
+    this.updateFsInfo();
+    return chain;
+  }
+
+  /** Keeps FAT32's FSInfo hints true, since fsck and Windows trust them. */
+  private updateFsInfo(): void {
+    const offset = this.layout.fsInfoOffset;
+    if (offset === undefined) return;
+    this.view.setUint32(offset + 488, this.freeClusters, true);
+    const hint = this.firstMaybeFree <= this.layout.clusterCount + 1 ? this.firstMaybeFree : 0xffffffff;
+    this.view.setUint32(offset + 492, hint, true);
+  }
+}
+
+/** Where a long-name entry keeps its 13 UTF-16 units. */
+const LONG_NAME_UNIT_POSITIONS = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+
+function dotName(dots: number): Uint8Array {
+  const name = new Uint8Array(11).fill(0x20);
+  name.fill(0x2e, 0, dots);
+  return name;
+}
+
+
+/** A path's names, checked: "/a/b" and "a//b/" both give ["a", "b"]. */
+function splitPath(path: string): string[] {
+  const components = path.split("/").filter((component) => component.length > 0);
+  for (const component of components) {
+    const problem = longNameProblem(component);
+    if (problem !== undefined) throw new FatError("invalid-name", `${JSON.stringify(path)}: ${JSON.stringify(component)}: ${problem}`);
+  }
+  return components;
+}
+
+function encodeTimestamp(when: Date): { date: number; time: number; tenths: number } {
+  const year = when.getUTCFullYear();
+  if (!(year >= 1980 && year <= 2107)) {
+    throw new FatError("bad-argument", `timestamp ${Number.isNaN(when.getTime()) ? "(invalid date)" : when.toISOString()} is outside FAT's years 1980-2107`);
+  }
+  const seconds = when.getUTCSeconds();
+  return {
+    date: ((year - 1980) << 9) | ((when.getUTCMonth() + 1) << 5) | when.getUTCDate(),
+    time: (when.getUTCHours() << 11) | (when.getUTCMinutes() << 5) | (seconds >> 1),
+    tenths: (seconds & 1) * 100 + Math.floor(when.getUTCMilliseconds() / 10),
+  };
+}
+
+/** FAT times carry no zone; they are read as UTC, as they were written. */
+function decodeTimestamp(date: number, time: number): Date {
+  return new Date(
+    Date.UTC(1980 + (date >> 9), ((date >> 5) & 0x0f) - 1, date & 0x1f, time >> 11, (time >> 5) & 0x3f, (time & 0x1f) * 2),
+  );
+}
+
+/** Reads and checks the boot sector (BPB) and works out the layout. */
+function parseBootSector(bytes: Uint8Array): FatLayout {
+  if (bytes.length < 512) {
+    throw new FatError("truncated", `volume is ${bytes.length} bytes, too short for a boot sector`, bytes.length);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const signature = view.getUint16(BOOT_SIGNATURE_OFFSET, true);
+  if (signature !== 0xaa55) {
+    throw new FatError("bad-boot-sector", `boot sector signature is 0x${signature.toString(16)}, not 0xaa55`, BOOT_SIGNATURE_OFFSET);
+  }
+  const field = (name: string, offset: number, value: number, valid: boolean, why: string): number => {
+    if (!valid) throw new FatError("bad-boot-sector", `boot sector field ${name} is ${value}: ${why}`, offset);
+    return value;
+  };
+  const bytesPerSectorRaw = view.getUint16(11, true);
+  const bytesPerSector = field("BytesPerSector", 11, bytesPerSectorRaw, [512, 1024, 2048, 4096].includes(bytesPerSectorRaw), "must be 512, 1024, 2048 or 4096");
+  const spc = bytes[13];
+  const sectorsPerCluster = field("SectorsPerCluster", 13, spc, spc > 0 && (spc & (spc - 1)) === 0, "must be a power of two from 1 to 128");
+  const reserved = view.getUint16(14, true);
+  const reservedSectors = field("ReservedSectors", 14, reserved, reserved > 0, "must be at least 1");
+  const fats = bytes[16];
+  const fatCount = field("NumFATs", 16, fats, fats > 0, "must be at least 1");
+  const rootEntries = view.getUint16(17, true);
+  const media = bytes[21];
+  field("Media", 21, media, media === 0xf0 || media >= 0xf8, "must be 0xF0 or 0xF8-0xFF");
+  const total16 = view.getUint16(19, true);
+  const total32 = view.getUint32(32, true);
+  const totalSectors = field("TotalSectors", total16 !== 0 ? 19 : 32, total16 || total32, (total16 || total32) > 0, "must not be 0");
+  const fat16Size = view.getUint16(22, true);
+  const fatSectors = fat16Size !== 0 ? fat16Size : view.getUint32(36, true);
+  field("FATSize", fat16Size !== 0 ? 22 : 36, fatSectors, fatSectors > 0, "must not be 0");
+
+  const rootDirectorySectors = Math.ceil((rootEntries * ENTRY_SIZE) / bytesPerSector);
+  const firstDataSector = reservedSectors + fatCount * fatSectors + rootDirectorySectors;
+  field("TotalSectors", total16 !== 0 ? 19 : 32, totalSectors, firstDataSector < totalSectors, `the FATs and root directory alone take ${firstDataSector} sectors`);
+  const clusterCount = Math.floor((totalSectors - firstDataSector) / sectorsPerCluster);
+  const type: FatType = clusterCount <= FAT12_MAX_CLUSTERS ? 12 : clusterCount <= FAT16_MAX_CLUSTERS ? 16 : 32;
+  if (type === 32) {
+    field("FATSize16", 22, fat16Size, fat16Size === 0, "must be 0 on FAT32");
+    field("RootEntryCount", 17, rootEntries, rootEntries === 0, "must be 0 on FAT32");
+    field("TotalSectors", 32, totalSectors, clusterCount <= FAT32_MAX_CLUSTERS, `gives ${clusterCount} clusters, more than FAT32 allows`);
+  } else {
+    field("RootEntryCount", 17, rootEntries, rootEntries > 0, `must not be 0 on FAT${type}`);
+  }
+  // A FAT12 entry is read as the 16-bit word it shares with its neighbour, so the last one needs 2 whole bytes.
+  const fatBytesNeeded = type === 12 ? Math.floor(((clusterCount + 1) * 3) / 2) + 2 : ((clusterCount + 2) * type) / 8;
+  field(
+    "FATSize",
+    fat16Size !== 0 ? 22 : 36,
+    fatSectors,
+    fatSectors * bytesPerSector >= fatBytesNeeded,
+    `${fatSectors} sectors are too few for ${clusterCount} clusters (${fatBytesNeeded} bytes needed)`,
+  );
+  const volumeBytes = totalSectors * bytesPerSector;
+  if (bytes.length < volumeBytes) {
+    throw new FatError("truncated", `volume is ${bytes.length} bytes but its boot sector says ${totalSectors} sectors (${volumeBytes} bytes)`, bytes.length);
+  }
+
+  let rootCluster = 0;
+  let fsInfoOffset: number | undefined;
+  if (type === 32) {
+    rootCluster = view.getUint32(44, true);
+    field("RootCluster", 44, rootCluster, rootCluster >= 2 && rootCluster <= clusterCount + 1, `must be a cluster in 2..${clusterCount + 1}`);
+    const fsInfoSector = view.getUint16(48, true);
+    if (fsInfoSector > 0 && fsInfoSector < reservedSectors) {
+      const offset = fsInfoSector * bytesPerSector;
+      const valid =
+        view.getUint32(offset, true) === FSINFO_LEAD_SIGNATURE &&
+        view.getUint32(offset + 484, true) === FSINFO_STRUCT_SIGNATURE &&
+        view.getUint32(offset + 508, true) === FSINFO_TRAIL_SIGNATURE;
+      if (valid) fsInfoOffset = offset;
+    }
+  }
+  return {
+    type,
+    bytesPerSector,
+    sectorsPerCluster,
+    clusterSize: bytesPerSector * sectorsPerCluster,
+    reservedSectors,
+    fatCount,
+    fatSectors,
+    totalSectors,
+    fatOffset: reservedSectors * bytesPerSector,
+    rootDirectoryOffset: type === 32 ? 0 : (reservedSectors + fatCount * fatSectors) * bytesPerSector,
+    rootDirectoryEntries: type === 32 ? 0 : rootEntries,
+    dataOffset: firstDataSector * bytesPerSector,
+    clusterCount,
+    rootCluster,
+    fsInfoOffset,
+  };
+}
