@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests cross-check against (hive tools, FAT and partition tools, xz).
 # Idempotent and quiet when everything is present; needs root (as on this project's machines).
 set -euo pipefail
-packages=(libhivex-bin libwin-hivex-perl libregf-utils reglookup mtools dosfstools fdisk xz-utils)
+packages=(libhivex-bin libwin-hivex-perl libregf-utils reglookup mtools dosfstools fdisk xz-utils time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
