@@ -1,7 +1,7 @@
 // Node-side loading: firmware, v86's wasm and disk images from files, with errors that name the file.
 import { readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DiskImageError, openVolume } from "./disk/image.ts";
 import { FatError } from "./disk/fat.ts";
@@ -9,8 +9,20 @@ import type { Firmware } from "./machine.ts";
 
 export { DiskImageError };
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The checkout this code runs from, found upwards from this module (it also runs bundled, from build/). */
+export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 export const PREBUILT = join(REPO_ROOT, "images", "prebuilt");
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name === "smss86") return dir;
+    } catch {
+      // No package.json here, or not ours: keep climbing.
+    }
+    if (dirname(dir) === dir) throw new Error(`smss86: no smss86 checkout above ${start}`);
+  }
+}
 
 export function loadFirmware(): Firmware {
   const require = createRequire(import.meta.url);

@@ -10,15 +10,14 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
+import { REPO_ROOT } from "../emulator/node.ts";
 
 const execFileAsync = promisify(execFile);
 
-const repositoryRoot = dirname(dirname(fileURLToPath(import.meta.url)));
-export const runtimePath = join(repositoryRoot, "images", "prebuilt", "qjs-runtime");
-const bytecodeCacheDir = join(repositoryRoot, "build", "guest-bytecode");
+export const runtimePath = join(REPO_ROOT, "images", "prebuilt", "qjs-runtime");
+const bytecodeCacheDir = join(REPO_ROOT, "build", "guest-bytecode");
 
 export const TRAILER_MAGIC = "S86QJSB1";
 export const TRAILER_SIZE = 16;

@@ -1,12 +1,8 @@
-// `smss86`: one entry point, a subcommand each. Each returns its exit code.
-import { bootCommand } from "./boot.ts";
-import { buildCommand } from "./build.ts";
-import { hiveCommand } from "./hive.ts";
-
+// `smss86`: one entry point, a subcommand each, loaded only when it runs. Each returns its exit code.
 const USAGE = `usage: smss86 <command> [options]
 
 commands:
-  boot [--until EVENT] [--json FILE] [--disk FILE] [--timeout S] [--memory MIB]
+  boot [--until EVENT] [--json FILE] [--disk FILE] [--timeout S] [--memory MIB] [--quiet]
                      boot the machine headless; the guest console is on stdout (Ctrl-] quits)
   build [--out FILE] build the default disk image (build/disk.img) from the sources
   hive export|import|get|check ...
@@ -17,11 +13,11 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "boot":
-      return bootCommand(rest);
+      return (await import("./boot.ts")).bootCommand(rest);
     case "build":
-      return buildCommand(rest);
+      return (await import("./build.ts")).buildCommand(rest);
     case "hive":
-      return hiveCommand(rest);
+      return (await import("./hive.ts")).hiveCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -1,6 +1,7 @@
 // Node-side loader for the committed bootloader parts that emulator/disk/image.ts builds disks from.
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PREBUILT } from "../../emulator/node.ts";
 import { decodeSparseImage, type SparseImage } from "../../emulator/disk/sparse.ts";
 
 export interface SyslinuxTemplate {
@@ -10,9 +11,8 @@ export interface SyslinuxTemplate {
   mbrCode: Uint8Array;
 }
 
-const PREBUILT = fileURLToPath(new URL("../prebuilt/", import.meta.url));
-const TEMPLATE_PATH = `${PREBUILT}syslinux-fat16.sparse`;
-const MBR_CODE_PATH = `${PREBUILT}syslinux-mbr.bin`;
+const TEMPLATE_PATH = join(PREBUILT, "syslinux-fat16.sparse");
+const MBR_CODE_PATH = join(PREBUILT, "syslinux-mbr.bin");
 
 export async function loadSyslinuxTemplate(): Promise<SyslinuxTemplate> {
   const [template, mbrCode] = await Promise.all([readFile(TEMPLATE_PATH), readFile(MBR_CODE_PATH)]);
