@@ -1,0 +1,111 @@
+// String codecs the registry needs, written out because QuickJS 2021 has no TextEncoder/TextDecoder.
+// Registry names and REG_SZ data are UTF-16LE; "compressed" names (KEY_COMP_NAME / VALUE_COMP_NAME) hold
+// one byte per character, Latin-1.
+
+/** Characters per String.fromCharCode call: keeps the argument list far below engines' limits. */
+const CHUNK = 8192;
+
+/** Decodes UTF-16LE code units as they are (unpaired surrogates are kept, not replaced). */
+export function decodeUtf16le(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let out = "";
+  const last = start + ((end - start) & ~1);
+  // A plain array passed to fromCharCode.apply is the fastest way to build a string in V8 and QuickJS.
+  for (let chunk = start; chunk < last; chunk += CHUNK * 2) {
+    const chunkEnd = Math.min(last, chunk + CHUNK * 2);
+    const units: number[] = new Array((chunkEnd - chunk) >> 1);
+    for (let i = chunk, k = 0; i < chunkEnd; i += 2, k++) units[k] = bytes[i] | (bytes[i + 1] << 8);
+    out += String.fromCharCode.apply(null, units);
+  }
+  return out;
+}
+
+export function encodeUtf16le(text: string): Uint8Array {
+  const out = new Uint8Array(text.length * 2);
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    out[2 * i] = unit & 0xff;
+    out[2 * i + 1] = unit >>> 8;
+  }
+  return out;
+}
+
+export function decodeLatin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let out = "";
+  for (let chunk = start; chunk < end; chunk += CHUNK) {
+    const chunkEnd = Math.min(end, chunk + CHUNK);
+    const units: number[] = new Array(chunkEnd - chunk);
+    for (let i = chunk; i < chunkEnd; i++) units[i - chunk] = bytes[i];
+    out += String.fromCharCode.apply(null, units);
+  }
+  return out;
+}
+
+/** True when every code unit fits in one byte, i.e. the name can be stored "compressed". */
+export function isLatin1(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+export function encodeLatin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** UTF-8 encoding of a JS string (lone surrogates become U+FFFD), for callers that produce UTF-8 text. */
+export function encodeUtf8(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    let cp = text.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      }
+    }
+    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+    if (cp < 0x80) out.push(cp);
+    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  }
+  return Uint8Array.from(out);
+}
+
+/** UTF-8 decoding; malformed sequences become U+FFFD (never throws). */
+export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  const units: number[] = [];
+  let out = "";
+  let i = start;
+  while (i < end) {
+    const b = bytes[i];
+    let cp = 0xfffd;
+    let len = 1;
+    if (b < 0x80) cp = b;
+    else if (b >= 0xc2 && b <= 0xf4) {
+      len = b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+      const min = len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000;
+      let value = b & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07);
+      let ok = i + len <= end;
+      for (let k = 1; ok && k < len; k++) {
+        const c = bytes[i + k];
+        if ((c & 0xc0) !== 0x80) ok = false;
+        else value = (value << 6) | (c & 0x3f);
+      }
+      if (ok && value >= min && value <= 0x10ffff && !(value >= 0xd800 && value <= 0xdfff)) cp = value;
+      else len = 1;
+    }
+    i += len;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+    } else units.push(cp);
+    if (units.length >= 4096) {
+      out += String.fromCharCode.apply(null, units);
+      units.length = 0;
+    }
+  }
+  if (units.length > 0) out += String.fromCharCode.apply(null, units);
+  return out;
+}
