@@ -8,6 +8,7 @@ import { Hive, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_SZ, encodeString } from 
 import {
   applyReg,
   exportReg,
+  exportRegTo,
   parseReg,
   RegApplyError,
   RegExportError,
@@ -94,6 +95,25 @@ describe("exportReg", () => {
     expect(out).toBe(
       `${HEADER}\r\n\r\n[HKEY_USERS\\S-1-5-18\\Outer]\r\n\r\n[HKEY_USERS\\S-1-5-18\\Outer\\Inner]\r\n"x"=dword:00000001\r\n\r\n`,
     );
+  });
+
+  it("streams the same text as exportReg in chunks of one reused buffer, and checks its arguments first", () => {
+    const hive = Hive.open(readFileSync(realHivePath("NTUSER.DAT")));
+    for (const encoding of ["utf-16le", "utf-8"] as const) {
+      const copies: Buffer[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      exportRegTo(hive, "", (chunk) => {
+        copies.push(Buffer.from(chunk));
+        buffers.add(chunk.buffer);
+      }, { encoding });
+      expect(copies.length, encoding).toBeGreaterThan(10);
+      expect(buffers.size, encoding).toBeLessThan(copies.length);
+      expect(Buffer.concat(copies).equals(exportReg(hive, "", { encoding })), encoding).toBe(true);
+    }
+    const chunks: Uint8Array[] = [];
+    expect(() => exportRegTo(hive, "No\\Such", (chunk) => chunks.push(chunk))).toThrowError(RegExportError);
+    expect(() => exportRegTo(hive, "", (chunk) => chunks.push(chunk), { prefix: "A\\\\B" })).toThrowError(RegExportError);
+    expect(chunks).toEqual([]);
   });
 
   it("refuses keys the format cannot hold and keys that do not exist, with typed errors", () => {

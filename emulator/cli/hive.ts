@@ -21,7 +21,7 @@ import {
 import {
   applyReg,
   DEFAULT_PREFIX,
-  exportReg,
+  exportRegTo,
   parseReg,
   RegApplyError,
   RegExportError,
@@ -33,7 +33,8 @@ const USAGE = `usage: smss86 hive <command> ...
 
   export HIVE [KEY] [--prefix PATH] [--utf8]
       Print the tree at KEY (default: the whole hive) as regedit's .reg text: UTF-16LE with a BOM like
-      regedit, or UTF-8 with --utf8.
+      regedit, or UTF-8 with --utf8. The text is printed as it is made: when a damaged cell or a name the
+      format cannot hold turns up part way, the text printed so far is incomplete (exit status 1).
   import FILE.reg HIVE [--prefix PATH]
       Apply a .reg file (UTF-16LE with a BOM, or UTF-8) to HIVE, creating HIVE when it does not exist.
       The file is read completely first; HIVE is replaced atomically, and only if all of it applies.
@@ -58,7 +59,7 @@ export async function hiveCommand(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case "export":
-        return await exportCommand(rest);
+        return exportCommand(rest);
       case "import":
         return importCommand(rest);
       case "get":
@@ -111,7 +112,7 @@ function parse<T extends Record<string, { type: "string" | "boolean" }>>(
   return parsed;
 }
 
-async function exportCommand(argv: string[]): Promise<number> {
+function exportCommand(argv: string[]): number {
   const { values, positionals } = parse(
     argv,
     { prefix: { type: "string" }, utf8: { type: "boolean" } },
@@ -119,8 +120,13 @@ async function exportCommand(argv: string[]): Promise<number> {
   );
   const [hivePath, keyPath = ""] = positionals;
   const hive = openHive(hivePath, "read");
-  const text = exportReg(hive, keyPath, { prefix: values.prefix, encoding: values.utf8 ? "utf-8" : "utf-16le" });
-  await writeStdout(text);
+  try {
+    // Straight to stdout as it is made: the text of a large hive is tens of megabytes.
+    exportRegTo(hive, keyPath, writeStdoutSync, { prefix: values.prefix, encoding: values.utf8 ? "utf-8" : "utf-16le" });
+  } catch (error) {
+    if (error instanceof StdoutClosed) return 0;
+    throw error;
+  }
   return 0;
 }
 
@@ -315,4 +321,27 @@ function writeStdout(bytes: Uint8Array): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Stdout's reader went away: the rest of the output is not wanted, which is not an error. */
+class StdoutClosed extends Error {}
+
+/** Lets writeStdoutSync sleep while a non-blocking stdout pipe is full. */
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `bytes` to stdout before returning, as a sink that reuses its buffer needs. stdout may be a
+ * non-blocking pipe (O_NONBLOCK is shared with whoever else holds it): when it is full, wait and retry.
+ */
+function writeStdoutSync(bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; ) {
+    try {
+      at += writeSync(1, bytes, at, bytes.length - at);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") Atomics.wait(pauseCell, 0, 0, 1);
+      else if (code === "EPIPE") throw new StdoutClosed();
+      else throw new FileError(`cannot write to stdout: ${(error as Error).message}`);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 // The two encodings a .reg file comes in: UTF-16LE with a byte-order mark (what regedit writes) and UTF-8
-// (with or without a BOM; what people keep in repositories). Written out by hand because QuickJS 2021 has
-// no TextDecoder, and because decoding must be strict: a bad byte is reported, never replaced.
+// (with or without a BOM; what people keep in repositories), read by decodeRegText and written by
+// RegTextWriter. Written out by hand because QuickJS 2021 has no TextDecoder/TextEncoder, because decoding
+// must be strict (a bad byte is reported, never replaced), and because an export writes tens of megabytes.
 
 import { RegTextError } from "./errors.ts";
 
@@ -84,22 +85,65 @@ function positionAt(units: Uint16Array, index: number): { line: number; column: 
   return { line, column: index - lineStart + 1 };
 }
 
-const HEX_CODES = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
+/** Takes encoded text piece by piece. A chunk is a view of the writer's buffer, reused once the call returns. */
+export type RegTextSink = (chunk: Uint8Array) => void;
 
 /**
- * Builds encoded .reg text straight into one byte buffer: an export of a large hive is tens of megabytes,
- * and building a JS string first would multiply the work and the memory. The buffer grows fourfold when
- * full: few large allocations cost far less (in copying and in garbage collections triggered by external
- * memory) than many chunks joined at the end, and pages never written are never touched.
+ * The buffer's first size and, with a sink, about what is handed over at a time (a Linux pipe's capacity):
+ * few calls, and a buffer that stays in the CPU's cache.
+ */
+const CHUNK_BYTES = 1 << 16;
+
+const HEX_CODES = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
+/** Each byte's two hex digits, to store with one write: in UTF-8 as a little-endian u16, in UTF-16LE a u32. */
+const HEX_PAIRS_UTF8 = Uint16Array.from({ length: 256 }, (_, byte) => HEX_CODES[byte >> 4] | (HEX_CODES[byte & 15] << 8));
+const HEX_PAIRS_UTF16 = Uint32Array.from({ length: 256 }, (_, byte) => HEX_CODES[byte >> 4] | (HEX_CODES[byte & 15] << 16));
+
+const REG_BINARY = 3;
+
+const asciiCodes = (text: string) => Uint8Array.from(text, (character) => character.charCodeAt(0));
+const KEY_OPEN = asciiCodes("\r\n[");
+const KEY_CLOSE = asciiCodes("]\r\n");
+const DWORD = asciiCodes("dword:");
+const HEX = asciiCodes("hex:");
+const HEX_TYPED = asciiCodes("hex(");
+const HEX_TYPED_END = asciiCodes("):");
+
+/**
+ * Builds encoded .reg text straight into a byte buffer, a line's piece per call (key paths, value names,
+ * string, dword and hex data): an export of a large hive is tens of megabytes, and building JS strings first
+ * would multiply the work and the memory. Each piece reserves room once (hex data a line at a time) and
+ * stores bytes directly; when each piece is used is RegFormatter's business.
+ *
+ * With a sink, the buffer is handed over whenever it fills and then reused, so memory stays small however
+ * large the text. Without one it grows fourfold when full: few large allocations cost far less (in copying
+ * and in garbage collections triggered by external memory) than many chunks joined at the end, and pages
+ * never written are never touched.
  */
 export class RegTextWriter {
   // Bytes past `length` are always zero, so UTF-16LE output only writes the low byte of ASCII characters.
-  private buffer = new Uint8Array(1 << 16);
+  private buffer: Uint8Array;
+  /** The buffer's bytes, for storing two or four at once. */
+  private view: DataView;
   private length = 0;
   private readonly wide: boolean;
+  /** Bytes per ASCII character: 2 in UTF-16LE, 1 in UTF-8. */
+  private readonly step: number;
+  /** The encoded key path keyLine() wrote last; its prefixes are the paths of that key's ancestors. */
+  private path = new Uint8Array(1024);
 
-  constructor(readonly encoding: RegEncoding) {
+  constructor(
+    readonly encoding: RegEncoding,
+    private readonly sink?: RegTextSink,
+  ) {
     this.wide = encoding === "utf-16le";
+    this.step = this.wide ? 2 : 1;
+    // Each stored twice on purpose: V8 takes a field stored only once for a constant, and when reserve()
+    // first replaces the buffer it deoptimises every function compiled on that assumption.
+    this.buffer = new Uint8Array(0);
+    this.view = new DataView(this.buffer.buffer);
+    this.buffer = new Uint8Array(CHUNK_BYTES);
+    this.view = new DataView(this.buffer.buffer);
     if (this.wide) {
       this.buffer[0] = 0xff;
       this.buffer[1] = 0xfe;
@@ -107,10 +151,10 @@ export class RegTextWriter {
     }
   }
 
-  /** Appends text whose characters are all ASCII (the format's own syntax, hex digits). */
+  /** Appends text whose characters are all ASCII (the format's own syntax). */
   ascii(text: string): void {
     const count = text.length;
-    const step = this.wide ? 2 : 1;
+    const step = this.step;
     this.reserve(count * step);
     const buffer = this.buffer;
     let at = this.length;
@@ -120,26 +164,8 @@ export class RegTextWriter {
 
   /** Appends any text; in UTF-8 the caller has made sure it has no unpaired surrogate. */
   text(text: string): void {
-    const count = text.length;
-    if (this.wide) {
-      this.reserve(count * 2);
-      const buffer = this.buffer;
-      let at = this.length;
-      for (let i = 0; i < count; i++, at += 2) {
-        const unit = text.charCodeAt(i);
-        buffer[at] = unit & 0xff;
-        buffer[at + 1] = unit >>> 8;
-      }
-      this.length = at;
-      return;
-    }
-    this.reserve(count * 3);
-    let at = this.length;
-    for (let i = 0; i < count; i++) {
-      const unit = text.charCodeAt(i);
-      at = this.putUtf8(at, unit, unit >= 0xd800 && unit <= 0xdbff ? text.charCodeAt(++i) : 0);
-    }
-    this.length = at;
+    this.reserve(text.length * 3);
+    this.length = this.putText(this.length, text);
   }
 
   /** True when the text has no line break and, in UTF-8, no unpaired surrogate. */
@@ -156,25 +182,76 @@ export class RegTextWriter {
   }
 
   /**
-   * Appends "text" with \\ and " escaped and returns the characters written, or -1 when canWrite(text) is
-   * false; the output is then broken and the writer must be dropped.
+   * Appends a key's line, "\r\n[path]\r\n", and returns the path's length in bytes. The path is the first
+   * `parentLength` bytes of the path this method wrote last (the parent's path, as returned for it), a
+   * backslash and `name`; or only `name` when `parentLength` is 0. Copying the parent's encoded path is much
+   * cheaper than encoding it again for every key, and keeping it apart from the output lets the output go
+   * to the sink meanwhile. The caller has checked `name` with canWrite.
    */
-  quotedText(text: string): number {
-    const count = text.length;
+  keyLine(parentLength: number, name: string): number {
+    // Handing the text over here, between keys, once the buffer is half full, leaves the pieces' own room
+    // checks little to do (only a key with more than half a chunk of text needs them): V8 optimises a
+    // function for the branches it has seen taken and deoptimises it when it first takes another.
+    if (this.sink !== undefined && this.length > CHUNK_BYTES / 2) this.flush();
+    const step = this.step;
+    this.reserve(parentLength + (name.length * 3 + 7) * step);
+    const buffer = this.buffer;
+    let at = this.putAscii(this.length, KEY_OPEN);
+    if (parentLength > 0) {
+      buffer.set(this.path.subarray(0, parentLength), at);
+      at += parentLength;
+    }
+    const tailStart = at;
+    if (parentLength > 0) {
+      buffer[at] = 0x5c; // backslash
+      at += step;
+    }
+    at = this.putText(at, name);
+    const length = parentLength + at - tailStart;
+    if (length > this.path.length) {
+      const grown = new Uint8Array(Math.max(length, this.path.length * 2));
+      grown.set(this.path.subarray(0, parentLength));
+      this.path = grown;
+    }
+    this.path.set(buffer.subarray(tailStart, at), parentLength);
+    this.length = this.putAscii(at, KEY_CLOSE);
+    return length;
+  }
+
+  /**
+   * Appends a value's name and its "=": "name"= with \ and " escaped, or @= for the default value ("").
+   * Returns the characters written, or -1 (appending nothing) when canWrite(name) is false.
+   */
+  valueName(name: string): number {
+    const count = name.length;
     const wide = this.wide;
-    this.reserve((count * 2 + 2) * (wide ? 2 : 3));
+    const step = this.step;
+    this.reserve((count * 2 + 3) * (wide ? 2 : 3));
     const buffer = this.buffer;
     let at = this.length;
-    let written = count + 2;
+    if (count === 0) {
+      buffer[at] = 0x40; // @
+      buffer[at + step] = 0x3d; // =
+      this.length = at + 2 * step;
+      return 2;
+    }
+    let written = count + 3;
     buffer[at] = 0x22;
-    at += wide ? 2 : 1;
+    at += step;
     for (let i = 0; i < count; i++) {
-      const unit = text.charCodeAt(i);
+      const unit = name.charCodeAt(i);
+      if (unit > 0x22 && unit < 0x80 && unit !== 0x5c) {
+        // Most characters: ASCII with nothing to check or escape (a zero high byte is already there).
+        buffer[at] = unit;
+        at += step;
+        continue;
+      }
       if (unit === 0x5c || unit === 0x22) {
         buffer[at] = 0x5c;
-        at += wide ? 2 : 1;
+        at += step;
         written++;
       } else if (unit === 0x0a || unit === 0x0d) {
+        this.unwrite(at);
         return -1;
       }
       if (wide) {
@@ -186,86 +263,149 @@ export class RegTextWriter {
       } else {
         let low = 0;
         if (unit >= 0xd800 && unit <= 0xdfff) {
-          low = text.charCodeAt(++i);
-          if (unit > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) return -1;
+          low = name.charCodeAt(++i);
+          if (unit > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) {
+            this.unwrite(at);
+            return -1;
+          }
         }
         at = this.putUtf8(at, unit, low);
       }
     }
     buffer[at] = 0x22;
-    this.length = at + (wide ? 2 : 1);
+    buffer[at + step] = 0x3d; // =
+    this.length = at + 2 * step;
     return written;
   }
 
   /**
-   * Appends `count` UTF-16LE code units taken from `data` as a "quoted string", escaping \ and " (the caller
-   * has counted them: `escapes`). In UTF-8 the caller has made sure the units have no unpaired surrogate.
+   * Appends REG_SZ data as a "string" (\ and " escaped) and ends the line, when the string reads back as
+   * exactly the same bytes: UTF-16LE ending in its only NUL, without line breaks or unpaired surrogates.
+   * Otherwise appends nothing and returns false. Checking while copying reads the data once; a rejected
+   * string (rare) costs only its discarded prefix.
    */
-  quotedUnits(data: Uint8Array, count: number, escapes: number): void {
-    this.reserve((count * 2 + 2) * (this.wide ? 2 : 3));
-    const buffer = this.buffer;
+  stringLine(data: Uint8Array): boolean {
+    const length = data.length;
+    if (length < 2 || (length & 1) !== 0 || data[length - 1] !== 0 || data[length - 2] !== 0) return false;
+    const end = length - 2;
     const wide = this.wide;
+    const step = this.step;
+    // Each code unit may be escaped and takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
+    this.reserve((end + 4) * (wide ? 2 : 3));
+    const buffer = this.buffer;
+    const view = this.view;
     let at = this.length;
     buffer[at] = 0x22;
-    at += wide ? 2 : 1;
-    if (wide && escapes === 0) {
-      buffer.set(data.subarray(0, count * 2), at);
-      buffer[at + count * 2] = 0x22;
-      this.length = at + count * 2 + 2;
-      return;
-    }
-    for (let i = 0; i < count; i++) {
-      const low = data[2 * i];
-      const high = data[2 * i + 1];
-      if (high === 0 && (low === 0x5c || low === 0x22)) {
-        buffer[at] = 0x5c;
-        at += wide ? 2 : 1;
-      }
-      if (wide) {
-        buffer[at] = low;
-        buffer[at + 1] = high;
-        at += 2;
-      } else if (high === 0 && low < 0x80) {
-        buffer[at++] = low;
+    at += step;
+    for (let i = 0; i < end; i += 2) {
+      const unit = data[i] | (data[i + 1] << 8);
+      if (unit > 0x22 && unit !== 0x5c && (unit < 0xd800 || unit > 0xdfff)) {
+        // Most units: nothing to check or escape.
+        if (wide) {
+          view.setUint16(at, unit, true);
+          at += 2;
+        } else if (unit < 0x80) {
+          buffer[at++] = unit;
+        } else {
+          at = this.putUtf8(at, unit, 0);
+        }
+      } else if (unit < 0xd800) {
+        if (unit === 0 || unit === 0x0a || unit === 0x0d) {
+          this.unwrite(at);
+          return false;
+        }
+        if (unit === 0x5c || unit === 0x22) {
+          buffer[at] = 0x5c;
+          at += step;
+        }
+        buffer[at] = unit;
+        at += step;
       } else {
-        const unit = low | (high << 8);
-        const isHigh = unit >= 0xd800 && unit <= 0xdbff;
-        at = this.putUtf8(at, unit, isHigh ? data[2 * i + 2] | (data[2 * i + 3] << 8) : 0);
-        if (isHigh) i++;
+        // A surrogate: it must be a leading one followed by a trailing one inside the string.
+        const next = i + 2 < end ? data[i + 2] | (data[i + 3] << 8) : 0;
+        if (unit > 0xdbff || next < 0xdc00 || next > 0xdfff) {
+          this.unwrite(at);
+          return false;
+        }
+        if (wide) {
+          view.setUint16(at, unit, true);
+          view.setUint16(at + 2, next, true);
+          at += 4;
+        } else {
+          at = this.putUtf8(at, unit, next);
+        }
+        i += 2;
       }
     }
     buffer[at] = 0x22;
-    this.length = at + (wide ? 2 : 1);
+    this.length = this.putLineEnd(at + step);
+    return true;
+  }
+
+  /** Appends dword:%08x of 4 bytes of little-endian data and ends the line. */
+  dwordLine(data: Uint8Array): void {
+    const step = this.step;
+    this.reserve(16 * step);
+    const view = this.view;
+    let at = this.putAscii(this.length, DWORD);
+    for (let i = 3; i >= 0; i--, at += 2 * step) {
+      if (this.wide) view.setUint32(at, HEX_PAIRS_UTF16[data[i]], true);
+      else view.setUint16(at, HEX_PAIRS_UTF8[data[i]], true);
+    }
+    this.length = this.putLineEnd(at);
   }
 
   /**
-   * Appends bytes as regedit's comma-separated hex, wrapping as regedit does: after a byte's comma, once the
-   * line has reached 77 characters, the line ends with "\" and the next starts with two spaces.
-   * `column` is the length of the line so far ("name"=hex(N):).
+   * Appends data as regedit's comma-separated hex, after hex: for REG_BINARY or hex(type): for any other
+   * type, and ends the line. Lines wrap as regedit wraps them: after a byte's comma, once the line has
+   * reached 77 characters, the line ends with "\" and the next starts with two spaces. `column` is the
+   * length of the line so far ("name"=).
    */
-  hexData(data: Uint8Array, column: number): void {
-    const step = this.wide ? 2 : 1;
+  hexLine(type: number, data: Uint8Array, column: number): void {
+    const step = this.step;
+    const wide = this.wide;
+    // hex(ffffffff): and, for empty data, the line end.
+    this.reserve(16 * step);
+    const prefixStart = this.length;
+    let at = prefixStart;
+    if (type === REG_BINARY) {
+      at = this.putAscii(at, HEX);
+    } else {
+      let digits = 1;
+      while (digits < 8 && type >>> (4 * digits) !== 0) digits++;
+      at = this.putAscii(at, HEX_TYPED);
+      for (let shift = 4 * (digits - 1); shift >= 0; shift -= 4, at += step) this.buffer[at] = HEX_CODES[(type >>> shift) & 15];
+      at = this.putAscii(at, HEX_TYPED_END);
+    }
+    this.length = at;
+    column += (at - prefixStart) / step;
     const last = data.length - 1;
-    // At most "xx," per byte plus a 5-character line break for every 25 bytes (fewer on the first line).
-    this.reserve((data.length * 3 + Math.ceil(data.length / 25 + 1) * 5) * step);
-    const buffer = this.buffer;
-    let at = this.length;
     let i = 0;
     while (i <= last) {
+      // Room for a line at a time (at most 25 bytes as "xx," and its break or line end), so that the buffer
+      // need not grow however long the data.
+      this.reserve(80 * step);
+      const buffer = this.buffer;
+      const view = this.view;
+      at = this.length;
       // The line breaks after the comma of the byte that takes it to column 77; `lineEnd` is that byte + 1.
       const lineEnd = i + Math.max(1, Math.ceil((77 - column) / 3));
       const commaEnd = lineEnd > last ? last : lineEnd;
-      for (; i < commaEnd; i++, at += 3 * step) {
-        const byte = data[i];
-        buffer[at] = HEX_CODES[byte >> 4];
-        buffer[at + step] = HEX_CODES[byte & 15];
-        buffer[at + 2 * step] = 0x2c; // ,
+      if (wide) {
+        for (; i < commaEnd; i++, at += 6) {
+          view.setUint32(at, HEX_PAIRS_UTF16[data[i]], true);
+          buffer[at + 4] = 0x2c; // ,
+        }
+      } else {
+        for (; i < commaEnd; i++, at += 3) {
+          view.setUint16(at, HEX_PAIRS_UTF8[data[i]], true);
+          buffer[at + 2] = 0x2c; // ,
+        }
       }
       if (lineEnd > last) {
-        const byte = data[last];
-        buffer[at] = HEX_CODES[byte >> 4];
-        buffer[at + step] = HEX_CODES[byte & 15];
-        at += 2 * step;
+        if (wide) view.setUint32(at, HEX_PAIRS_UTF16[data[last]], true);
+        else view.setUint16(at, HEX_PAIRS_UTF8[data[last]], true);
+        this.length = at + 2 * step;
         break;
       }
       buffer[at] = 0x5c; // backslash
@@ -273,30 +413,57 @@ export class RegTextWriter {
       buffer[at + 2 * step] = 0x0a;
       buffer[at + 3 * step] = 0x20;
       buffer[at + 4 * step] = 0x20;
-      at += 5 * step;
+      this.length = at + 5 * step;
       column = 2;
     }
-    this.length = at;
+    this.length = this.putLineEnd(this.length);
   }
 
-  /** Bytes written so far (the BOM included). */
-  get position(): number {
-    return this.length;
-  }
-
-  /** Appends a copy of `length` bytes already written at `start`. */
-  repeat(start: number, length: number): void {
-    this.reserve(length);
-    this.buffer.copyWithin(this.length, start, start + length);
-    this.length += length;
-  }
-
-  /** The encoded text (a view of the writer's buffer; the writer must not be used afterwards). */
+  /**
+   * Ends the text and returns what was not handed to the sink: with a sink, the rest goes to it and this is
+   * empty; without one, this is all of the text (a view of the writer's buffer). The writer is done.
+   */
   finish(): Uint8Array {
-    return this.buffer.subarray(0, this.length);
+    if (this.sink === undefined) return this.buffer.subarray(0, this.length);
+    if (this.length > 0) this.flush();
+    return new Uint8Array(0);
   }
 
-  /** One code point as UTF-8 at `at` (`low` is the trailing surrogate when `unit` is a leading one). */
+  // The put* helpers store at `at` (room reserved by the caller) and return the offset after what they stored.
+
+  private putAscii(at: number, codes: Uint8Array): number {
+    const buffer = this.buffer;
+    const step = this.step;
+    for (let i = 0; i < codes.length; i++, at += step) buffer[at] = codes[i];
+    return at;
+  }
+
+  private putLineEnd(at: number): number {
+    this.buffer[at] = 0x0d;
+    this.buffer[at + this.step] = 0x0a;
+    return at + 2 * this.step;
+  }
+
+  private putText(at: number, text: string): number {
+    const buffer = this.buffer;
+    const count = text.length;
+    if (this.wide) {
+      for (let i = 0; i < count; i++, at += 2) {
+        const unit = text.charCodeAt(i);
+        // A zero high byte is already there.
+        if (unit < 0x100) buffer[at] = unit;
+        else this.view.setUint16(at, unit, true);
+      }
+      return at;
+    }
+    for (let i = 0; i < count; i++) {
+      const unit = text.charCodeAt(i);
+      at = this.putUtf8(at, unit, unit >= 0xd800 && unit <= 0xdbff ? text.charCodeAt(++i) : 0);
+    }
+    return at;
+  }
+
+  /** One code point as UTF-8 (`low` is the trailing surrogate when `unit` is a leading one). */
   private putUtf8(at: number, unit: number, low: number): number {
     const buffer = this.buffer;
     if (unit < 0x80) {
@@ -318,13 +485,28 @@ export class RegTextWriter {
     return at;
   }
 
+  /** Drops what an abandoned append wrote up to `end`, restoring the zeros past `length`. */
+  private unwrite(end: number): void {
+    this.buffer.fill(0, this.length, end);
+  }
+
   private reserve(extra: number): void {
-    const needed = this.length + extra;
-    if (needed <= this.buffer.length) return;
+    if (this.length + extra <= this.buffer.length) return;
+    if (this.sink !== undefined && this.length > 0) {
+      this.flush();
+      if (extra <= this.buffer.length) return;
+    }
     let size = this.buffer.length * 4;
-    while (size < needed) size *= 4;
+    while (size < this.length + extra) size *= 4;
     const grown = new Uint8Array(size);
     grown.set(this.buffer.subarray(0, this.length));
     this.buffer = grown;
+    this.view = new DataView(grown.buffer);
+  }
+
+  private flush(): void {
+    (this.sink as RegTextSink)(this.buffer.subarray(0, this.length));
+    this.buffer.fill(0, 0, this.length);
+    this.length = 0;
   }
 }

@@ -2,9 +2,9 @@
 // in the hive's (sorted) order and values in stored order.
 
 import type { Hive, HiveKey } from "../hive/index.ts";
-import type { RegEncoding } from "./encoding.ts";
+import type { RegEncoding, RegTextSink } from "./encoding.ts";
 import { RegExportError } from "./errors.ts";
-import { RegFormatter, type PathSpan } from "./serialize.ts";
+import { RegFormatter } from "./serialize.ts";
 import { splitRegPath } from "./paths.ts";
 
 export const DEFAULT_PREFIX = "HKEY_LOCAL_MACHINE\\SYSTEM";
@@ -18,30 +18,51 @@ export interface RegExportOptions {
 
 /** Exports the tree at `keyPath` (root-relative, "" for the whole hive). */
 export function exportReg(hive: Hive, keyPath: string, options: RegExportOptions = {}): Uint8Array {
+  return writeExport(hive, keyPath, options, undefined);
+}
+
+/**
+ * exportReg that hands the text to `sink` in chunks as it is made (each chunk a view of a buffer that is
+ * reused once the sink returns), so that the text of a large hive never sits in memory whole. Bad arguments
+ * fail before the first chunk; a failure during the walk leaves the chunks already handed over incomplete.
+ */
+export function exportRegTo(hive: Hive, keyPath: string, sink: RegTextSink, options: RegExportOptions = {}): void {
+  writeExport(hive, keyPath, options, sink);
+}
+
+function writeExport(hive: Hive, keyPath: string, options: RegExportOptions, sink: RegTextSink | undefined): Uint8Array {
   const prefixComponents = splitRegPath(options.prefix ?? DEFAULT_PREFIX);
   if (prefixComponents === undefined) {
     throw new RegExportError(`prefix ${JSON.stringify(options.prefix)} is not a registry path like HKEY_LOCAL_MACHINE\\SYSTEM`);
   }
   const top = hive.key(keyPath);
   if (top === undefined) throw new RegExportError(`no key ${JSON.stringify(keyPath)} in the hive`);
-  const out = new RegFormatter(options.encoding ?? "utf-16le");
+  const out = new RegFormatter(options.encoding ?? "utf-16le", sink);
   const topNames = [...prefixComponents, ...(top.path === "" ? [] : top.path.split("\\"))];
   const problem = topNames.map((name) => out.keyNameProblem(name)).find((found) => found !== undefined);
   if (problem !== undefined) throw new RegExportError(`key ${JSON.stringify(topNames.join("\\"))} ${problem}`);
-  // An explicit stack: hives nest up to 512 levels, deeper than the guest's interpreter likes to recurse.
-  const stack: { key: HiveKey; name: string; path: string; parent: PathSpan | undefined }[] = [
-    { key: top, name: topNames.join("\\"), path: topNames.join("\\"), parent: undefined },
-  ];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { key, path } = item;
-    const span = out.keyUnder(item.parent, item.name);
-    for (const value of key.values()) out.value(path, value.name, value.type, value.data);
+  // Full paths are only needed in error messages, so they are not built for every key.
+  const prefix = prefixComponents.join("\\");
+  const fullPath = (key: HiveKey) => (key.path === "" ? prefix : `${prefix}\\${key.path}`);
+
+  // An explicit stack (hives nest up to 512 levels, deeper than the guest's interpreter likes to recurse):
+  // the keys still to write, the next one last, beside the length of each one's parent path in the output.
+  const pendingKeys: HiveKey[] = [top];
+  const parentPathLengths: number[] = [0];
+  for (let key = pendingKeys.pop(); key !== undefined; key = pendingKeys.pop()) {
+    const name = key === top ? topNames.join("\\") : key.name;
+    const pathLength = out.keyUnder(parentPathLengths.pop() as number, name);
+    const values = key.values();
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (!out.value(value.name, value.type, value.data)) throw out.valueNameError(fullPath(key), value.name);
+    }
     const subkeys = key.subkeys();
     for (let i = subkeys.length - 1; i >= 0; i--) {
-      const name = subkeys[i].name;
-      const problem = out.keyNameProblem(name);
-      if (problem !== undefined) throw new RegExportError(`key ${JSON.stringify(`${path}\\${name}`)} ${problem}`);
-      stack.push({ key: subkeys[i], name, path: `${path}\\${name}`, parent: span });
+      const subkeyProblem = out.keyNameProblem(subkeys[i].name);
+      if (subkeyProblem !== undefined) throw new RegExportError(`key ${JSON.stringify(fullPath(subkeys[i]))} ${subkeyProblem}`);
+      pendingKeys.push(subkeys[i]);
+      parentPathLengths.push(pathLength);
     }
   }
   return out.finish();

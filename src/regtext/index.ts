@@ -12,8 +12,8 @@ export {
   type RegValueSet,
   type RegValueDelete,
 } from "./document.ts";
-export type { RegEncoding } from "./encoding.ts";
+export type { RegEncoding, RegTextSink } from "./encoding.ts";
 export { parseReg } from "./parse.ts";
 export { serializeReg, type RegSerializeOptions } from "./serialize.ts";
-export { exportReg, DEFAULT_PREFIX, type RegExportOptions } from "./export.ts";
+export { exportReg, exportRegTo, DEFAULT_PREFIX, type RegExportOptions } from "./export.ts";
 export { applyReg, type RegApplyOptions } from "./apply.ts";

@@ -3,7 +3,7 @@
 // the default value, dword:%08x, hex(2)/hex(7)/hex(b)/hex(N) for the other types. UTF-16LE with a BOM by
 // default, like regedit; UTF-8 (no BOM) on request, same text.
 
-import { RegTextWriter, type RegEncoding } from "./encoding.ts";
+import { RegTextWriter, type RegEncoding, type RegTextSink } from "./encoding.ts";
 import {
   MAX_KEY_NAME_LENGTH,
   MAX_VALUE_NAME_LENGTH,
@@ -13,7 +13,6 @@ import {
 import { RegExportError } from "./errors.ts";
 
 const REG_SZ = 1;
-const REG_BINARY = 3;
 const REG_DWORD = 4;
 
 export interface RegSerializeOptions {
@@ -26,25 +25,20 @@ export function serializeReg(document: RegDocument, options: RegSerializeOptions
   for (const section of document.keys) {
     out.key(section.path, section.delete === true);
     for (const value of section.values) {
-      if (value.delete) out.valueDeletion(section.path, value.name);
-      else out.value(section.path, value.name, value.type, value.data);
+      const written = value.delete ? out.valueDeletion(value.name) : out.value(value.name, value.type, value.data);
+      if (!written) throw out.valueNameError(section.path, value.name);
     }
   }
   return out.finish();
-}
-
-/** Where a key's path was written: byte offset and length in the output. */
-export interface PathSpan {
-  start: number;
-  length: number;
 }
 
 /** Streams a document section by section; serializeReg and exportReg share it. */
 export class RegFormatter {
   private readonly writer: RegTextWriter;
 
-  constructor(encoding: RegEncoding) {
-    this.writer = new RegTextWriter(encoding);
+  /** With a sink, the text goes to it in chunks as it is made (see RegTextWriter). */
+  constructor(encoding: RegEncoding, sink?: RegTextSink) {
+    this.writer = new RegTextWriter(encoding, sink);
     this.writer.ascii(REGEDIT5_HEADER + "\r\n");
   }
 
@@ -59,23 +53,12 @@ export class RegFormatter {
   }
 
   /**
-   * [parent\name] for a name keyNameProblem accepted (an export checks each name once). The parent's path
-   * is copied from where its own line put it (`parent`, as returned for it), which is much cheaper than
-   * encoding the full path again for every key; undefined `parent` writes `name` as the whole path.
-   * Returns where this key's path now is, for its subkeys.
+   * [parent\name] for a name keyNameProblem accepted (an export checks each name once), where the parent's
+   * path is given by its length as this returned it for the parent; 0 writes `name` as the whole path.
+   * Returns this key's path length, for its subkeys.
    */
-  keyUnder(parent: PathSpan | undefined, name: string): PathSpan {
-    const writer = this.writer;
-    writer.ascii("\r\n[");
-    const start = writer.position;
-    if (parent !== undefined) {
-      writer.repeat(parent.start, parent.length);
-      writer.ascii("\\");
-    }
-    writer.text(name);
-    const span = { start, length: writer.position - start };
-    writer.ascii("]\r\n");
-    return span;
+  keyUnder(parentPathLength: number, name: string): number {
+    return this.writer.keyLine(parentPathLength, name);
   }
 
   /** Why a key name cannot be part of a path in this file, or undefined when it can. */
@@ -86,47 +69,36 @@ export class RegFormatter {
     return this.writer.canWrite(name) ? undefined : `has a key name ${UNWRITABLE[this.writer.encoding]}`;
   }
 
-  /** "name"=data (taken as separate arguments: an export writes tens of thousands of values). */
-  value(keyPath: string, name: string, type: number, data: Uint8Array): void {
+  /**
+   * "name"=data (taken as separate arguments: an export writes tens of thousands of values). False, writing
+   * nothing, when the name cannot be written: valueNameError says why.
+   */
+  value(name: string, type: number, data: Uint8Array): boolean {
     const writer = this.writer;
-    const column = this.valueName(keyPath, name);
-    const escapes = type === REG_SZ ? stringDataEscapes(data) : -1;
-    if (escapes >= 0) {
-      writer.quotedUnits(data, (data.length >> 1) - 1, escapes);
-    } else if (type === REG_DWORD && data.length === 4) {
-      const value = (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0;
-      writer.ascii("dword:" + value.toString(16).padStart(8, "0"));
-    } else {
-      const prefix = type === REG_BINARY ? "hex:" : `hex(${(type >>> 0).toString(16)}):`;
-      writer.ascii(prefix);
-      writer.hexData(data, column + prefix.length);
-    }
-    writer.ascii("\r\n");
+    const column = name.length <= MAX_VALUE_NAME_LENGTH ? writer.valueName(name) : -1;
+    if (column < 0) return false;
+    if (type === REG_DWORD && data.length === 4) writer.dwordLine(data);
+    else if (type !== REG_SZ || !writer.stringLine(data)) writer.hexLine(type >>> 0, data, column);
+    return true;
   }
 
-  /** "name"=- */
-  valueDeletion(keyPath: string, name: string): void {
-    this.valueName(keyPath, name);
+  /** "name"=-, or false (writing nothing) when the name cannot be written. */
+  valueDeletion(name: string): boolean {
+    if (name.length > MAX_VALUE_NAME_LENGTH || this.writer.valueName(name) < 0) return false;
     this.writer.ascii("-\r\n");
+    return true;
   }
 
-  /** Writes "name"= or @= and returns its length. */
-  private valueName(keyPath: string, name: string): number {
-    if (name === "") {
-      this.writer.ascii("@=");
-      return 2;
-    }
-    const written = name.length <= MAX_VALUE_NAME_LENGTH ? this.writer.quotedText(name) : -1;
-    if (written < 0) {
-      const problem =
-        name.length > MAX_VALUE_NAME_LENGTH ? `is longer than ${MAX_VALUE_NAME_LENGTH} characters` : UNWRITABLE[this.writer.encoding];
-      throw new RegExportError(`value ${JSON.stringify(name)} of key ${JSON.stringify(keyPath)} ${problem}`);
-    }
-    this.writer.ascii("=");
-    return written + 1;
+  /** The error for a value name that value() or valueDeletion() could not write. */
+  valueNameError(keyPath: string, name: string): RegExportError {
+    const problem = name.length > MAX_VALUE_NAME_LENGTH ? `is longer than ${MAX_VALUE_NAME_LENGTH} characters` : UNWRITABLE[this.writer.encoding];
+    return new RegExportError(`value ${JSON.stringify(name)} of key ${JSON.stringify(keyPath)} ${problem}`);
   }
 
-  /** The finished file: a blank line ends the last section, as in regedit's files. */
+  /**
+   * The finished file (a blank line ends the last section, as in regedit's files). With a sink, the rest of
+   * it goes there and this is empty.
+   */
   finish(): Uint8Array {
     this.writer.ascii("\r\n");
     return this.writer.finish();
@@ -137,28 +109,3 @@ const UNWRITABLE: Record<RegEncoding, string> = {
   "utf-16le": "contains a line break, which a .reg file cannot hold",
   "utf-8": "contains a line break (which a .reg file cannot hold) or an unpaired UTF-16 surrogate (which UTF-8 cannot hold)",
 };
-
-/**
- * Whether REG_SZ data can be written as a "string" that reads back to exactly the same bytes (UTF-16LE
- * ending in its only NUL, no line breaks, no unpaired surrogates): -1 when it cannot (it is written as
- * hex(1)), otherwise how many backslashes and quotes it holds.
- */
-function stringDataEscapes(data: Uint8Array): number {
-  const length = data.length;
-  if (length < 2 || (length & 1) !== 0 || data[length - 1] !== 0 || data[length - 2] !== 0) return -1;
-  const count = (length >> 1) - 1;
-  let escapes = 0;
-  for (let i = 0; i < count; i++) {
-    const high = data[2 * i + 1];
-    if (high === 0) {
-      const low = data[2 * i];
-      if (low === 0 || low === 0x0a || low === 0x0d) return -1;
-      if (low === 0x5c || low === 0x22) escapes++;
-    } else if (high >= 0xd8 && high <= 0xdf) {
-      const nextHigh = i + 1 < count ? data[2 * i + 3] : 0;
-      if (high > 0xdb || !(nextHigh >= 0xdc && nextHigh <= 0xdf)) return -1;
-      i++;
-    }
-  }
-  return escapes;
-}
