@@ -33,9 +33,12 @@ export async function ensureDefaultDisk(options: DiskBuildOptions = {}): Promise
   const started = performance.now();
   const disk = await buildDefaultDisk();
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out + ".tmp", disk);
-  renameSync(out + ".tmp", out);
-  writeFileSync(stampFile, inputsHash);
+  // Unique temporary names: test workers and CLI runs may build the same disk at once.
+  const partial = `${out}.${process.pid}.tmp`;
+  writeFileSync(partial, disk);
+  renameSync(partial, out);
+  writeFileSync(`${stampFile}.${process.pid}.tmp`, inputsHash);
+  renameSync(`${stampFile}.${process.pid}.tmp`, stampFile);
   options.log?.(`built ${relative(process.cwd(), out) || out} (${disk.length >> 20} MiB) in ${Math.round(performance.now() - started)} ms`);
   return out;
 }

@@ -1,12 +1,12 @@
 // Boots the real default disk (SeaBIOS → MBR → SYSLINUX → Linux → smss.exe) and checks what each stage left.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openVolume, PARTITION_START_LBA } from "../emulator/disk/image.ts";
 import { Machine } from "../emulator/machine.ts";
-import { loadDiskImage, loadFirmware } from "../emulator/node.ts";
+import { loadDiskImage, loadFirmware, REPO_ROOT } from "../emulator/node.ts";
 import { ensureDefaultDisk } from "../images/disk.ts";
 
 const BOOT_TIMEOUT_MS = 60_000;
@@ -66,6 +66,45 @@ describe("boot from the default disk", () => {
     const outcome = await machine.ended();
     expect(outcome).toMatchObject({ kind: "stop", code: 0xc000021a, reason: "crash requested on the console" });
     expect(machine.console).toMatch(/\*\*\* STOP: 0xC000021A \(0x00000000,0x00000000,0x00000000,0x00000000\)/);
+  });
+});
+
+describe("boot variants", () => {
+  it("boots the same disk with the kernel loaded directly by the host, without SYSLINUX", async () => {
+    const disk = loadDiskImage(await ensureDefaultDisk());
+    const bzImage = readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage"));
+    const cmdline = "console=ttyS0 root=/dev/sda1 rootfstype=vfat rw init=/Windows/System32/smss.exe";
+    const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "kernel", bzImage, cmdline, disk } });
+    try {
+      const info = await machine.waitForPhase("system-info", BOOT_TIMEOUT_MS);
+      expect(info.data!.commandLine).toBe(cmdline);
+      expect(machine.console).not.toMatch(/SYSLINUX/);
+    } finally {
+      await machine.stop();
+    }
+  });
+
+  it("`smss86 boot --until ready --json FILE` exits 0 and reports every phase", () => {
+    const dir = mkdtempSync(join(tmpdir(), "smss86-cli-"));
+    const report = join(dir, "report.json");
+    const result = spawnSync(process.execPath, ["bin/smss86.mjs", "boot", "--until", "ready", "--json", report], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 120_000,
+    });
+    expect(result.status, result.stderr.toString()).toBe(0);
+    expect(result.stdout.toString()).toMatch(/smss: ready after \d+ ms/);
+    expect(result.stderr.toString()).toMatch(/smss86 boot summary[\s\S]*result: +reached the requested event/);
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    expect(json.result).toBe("ok");
+    expect(json.phases.filter((p: { status: string }) => p.status === "done").map((p: { phase: string }) => p.phase)).toEqual([
+      "smss-start",
+      "mount",
+      "system-info",
+      "volume-write",
+      "ready",
+    ]);
+    expect(json.instructions).toBeGreaterThan(1e6);
   });
 });
 
