@@ -31,6 +31,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
         timeout: { type: "string" },
         memory: { type: "string", default: "64" },
         quiet: { type: "boolean", short: "q", default: false },
+        jit: { type: "boolean", default: false },
       },
       strict: true,
     }).values;
@@ -65,7 +66,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
   }
 
   progress(`booting ${diskFile} (${memoryMiB} MiB)`);
-  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, memoryMiB });
+  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, memoryMiB, jit: args.jit });
   machine.onConsole((bytes) => process.stdout.write(bytes));
   machine.onEvent((e) => {
     if (!args.quiet) progress(`${(e.hostMs / 1000).toFixed(2)} s  ${e.instructions.toExponential(2)} instr  ${e.phase} ${e.status}`);
@@ -159,8 +160,8 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
     detach: () => {
       stdin.off("data", onData);
       if (raw) stdin.setRawMode(false);
-      stdin.pause();
-      stdin.unref();
+      // A pipe or file on stdin would keep the process alive after the machine is gone.
+      stdin.destroy();
     },
   };
 }

@@ -2,7 +2,7 @@
 const USAGE = `usage: smss86 <command> [options]
 
 commands:
-  boot [--until EVENT] [--json FILE] [--disk FILE] [--timeout S] [--memory MIB] [--quiet]
+  boot [--until EVENT] [--json FILE] [--disk FILE] [--timeout S] [--memory MIB] [--jit] [--quiet]
                      boot the machine headless; the guest console is on stdout (Ctrl-] quits)
   build [--out FILE] build the default disk image (build/disk.img) from the sources
   hive export|import|get|check ...
