@@ -78,7 +78,7 @@ type Waiter = {
   test: (e: ObservedEvent) => boolean;
   resolve: (e: ObservedEvent) => void;
   reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 };
 
 export class Machine {
@@ -195,10 +195,13 @@ export class Machine {
         test,
         resolve,
         reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new MachineTimeoutError(description, timeoutMs, this.events.at(-1)));
-        }, timeoutMs),
+        // Node runs a timer of Infinity ms at once, so "no timeout" must mean no timer.
+        timer: Number.isFinite(timeoutMs)
+          ? setTimeout(() => {
+              this.waiters.delete(waiter);
+              reject(new MachineTimeoutError(description, timeoutMs, this.events.at(-1)));
+            }, timeoutMs)
+          : undefined,
       };
       this.waiters.add(waiter);
     });

@@ -87,14 +87,19 @@ export async function bootCommand(argv: string[]): Promise<number> {
       }
     }
     const racers: Promise<{ result: BootReport["result"]; reason?: string }>[] = [ended, quit.promise];
+    let timer: ReturnType<typeof setTimeout> | undefined;
     if (deadline !== undefined) {
       racers.push(
-        new Promise((resolve) =>
-          setTimeout(() => resolve({ result: "timeout", reason: `no power-off or halt within ${timeoutS} s` }), deadline),
-        ),
+        new Promise((resolve) => {
+          timer = setTimeout(() => resolve({ result: "timeout", reason: `no power-off or halt within ${timeoutS} s` }), deadline);
+        }),
       );
     }
-    return Promise.race(racers);
+    try {
+      return await Promise.race(racers);
+    } finally {
+      clearTimeout(timer);
+    }
   })();
 
   const { result, reason } = await finished;
@@ -137,20 +142,32 @@ function outcomeResult(outcome: Outcome): { result: BootReport["result"]; reason
   }
 }
 
-/** Standard input goes to the guest console; on a terminal it is raw, and Ctrl-] ends the session. */
+/**
+ * Standard input goes to the guest console; on a terminal it is raw, and Ctrl-] ends the session. Input is
+ * held until smss is ready: keystrokes sent before the guest opens its console would be dropped by the UART.
+ */
 function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; detach: () => void } {
   const stdin = process.stdin;
   let resolveQuit: (v: { result: "quit" }) => void = () => {};
   const promise = new Promise<{ result: "quit" }>((resolve) => (resolveQuit = resolve));
   const raw = stdin.isTTY === true;
+  let held: Uint8Array[] | undefined = [];
+  machine.waitForPhase("ready", Infinity).then(
+    () => {
+      for (const chunk of held ?? []) machine.sendConsole(chunk);
+      held = undefined;
+    },
+    () => {},
+  );
   const onData = (chunk: Buffer) => {
     const quitAt = raw ? chunk.indexOf(QUIT_KEY) : -1;
     if (quitAt >= 0) {
-      if (quitAt > 0) machine.sendConsole(chunk.subarray(0, quitAt));
       resolveQuit({ result: "quit" });
       return;
     }
-    machine.sendConsole(raw ? chunk.map((b) => (b === 0x0d ? 0x0a : b)) : chunk);
+    const bytes = raw ? chunk.map((b) => (b === 0x0d ? 0x0a : b)) : chunk;
+    if (held) held.push(bytes);
+    else machine.sendConsole(bytes);
   };
   if (raw) stdin.setRawMode(true);
   stdin.on("data", onData);
@@ -182,7 +199,7 @@ function summary(report: BootReport): string {
   lines.push(`instructions: ${report.instructions.toExponential(3)}`);
   lines.push("phases:");
   if (report.phases.length === 0) lines.push("  (none: smss never reported on the probe channel)");
-  for (const p of report.phases) {
+  for (const p of report.phases.filter((phase) => phase.status !== "start")) {
     lines.push(
       `  ${p.phase.padEnd(14)} ${p.status.padEnd(6)} guest ${String(p.guestMs).padStart(6)} ms  wall ${(p.wallMs / 1000).toFixed(2).padStart(6)} s  ${p.instructions.toExponential(2)} instr`,
     );

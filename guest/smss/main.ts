@@ -18,8 +18,11 @@ function main(): never {
   phase("mount", mountSystemFilesystems);
   const info = phase("system-info", readSystemInfo);
   phase("volume-write", () => recordBoot({ pid, ...info }));
-  phase("ready", () => ({ uptimeMs: millisecondsSinceStart() }));
-  say(`smss: ready after ${millisecondsSinceStart()} ms`);
+  phase("ready", () => {
+    const uptimeMs = millisecondsSinceStart();
+    say(`smss: ready after ${uptimeMs} ms`);
+    return { uptimeMs };
+  });
   stayResident();
 }
 
