@@ -186,6 +186,9 @@ function walk(hive: Hive, countError: (error: HiveError) => void): [number, numb
       }
     });
     guarded(() => {
+      for (const value = key.valueCursor(); value.next(); ) void value.data[value.dataStart + value.dataLength - 1];
+    });
+    guarded(() => {
       for (const child of key.subkeys()) pending.push(child);
     });
   }

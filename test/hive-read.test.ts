@@ -12,7 +12,10 @@ import {
   REG_EXPAND_SZ,
   REG_MULTI_SZ,
   REG_SZ,
+  StoredText,
   compareNames,
+  decodeLatin1,
+  decodeUtf16le,
   lhHash,
   readBaseBlock,
   upcaseName,
@@ -132,6 +135,27 @@ describe("records", () => {
     const key = Hive.open(edgeHive("MultiSzHive")).key("key");
     expect(key?.value("1")?.asMultiString()).toEqual([]);
     expect(key?.value("2")?.asMultiString()).toEqual(["привет", "как дела?"]);
+  });
+
+  it("shows values in place through valueCursor, as values() copies and decodes them", () => {
+    const text = (stored: StoredText) =>
+      stored.latin1 ? decodeLatin1(stored.bytes, stored.start, stored.start + stored.length) : decodeUtf16le(stored.bytes, stored.start, stored.start + stored.length);
+    for (const [hive, path] of [
+      [Hive.open(edgeHive("BigDataHive")), "key_with_bigdata"],
+      [Hive.open(edgeHive("StringValuesHive")), "key"],
+      [Hive.open(edgeHive("ExtendedASCIIHive")), "ëigenaardig"],
+      [Hive.open(real("SYSTEM")), "ControlSet001\\Control"],
+    ] as const) {
+      const key = hive.key(path);
+      if (key === undefined) throw new Error(`no key ${path}`);
+      const seen: [string, number, number[]][] = [];
+      for (const value = key.valueCursor(); value.next(); ) {
+        seen.push([text(value.name), value.type, Array.from(value.data.subarray(value.dataStart, value.dataStart + value.dataLength))]);
+      }
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen).toEqual(key.values().map((v) => [v.name, v.type, Array.from(v.data)]));
+      expect(text(key.storedName(new StoredText()))).toBe(key.name);
+    }
   });
 
   it("keeps the stored value order", () => {
@@ -280,6 +304,20 @@ describe("edge-case hives", () => {
     const error = hiveErrorOf(() => cyclic.key("A")?.subkeys());
     expect(error.code).toBe("bad-list");
     expect(error.message).toBe(`cyclic: offset 0x${(0x1000 + root).toString(16)}: the root key is listed as a subkey`);
+  });
+
+  it("refuses a subkey list that names one key twice", () => {
+    const hive = Hive.create();
+    const a = hive.createKey("A");
+    const b = hive.createKey("A\\B");
+    hive.createKey("A\\C");
+    const bytes = hive.toBytes();
+    const view = new DataView(bytes.buffer);
+    const leaf = view.getUint32(0x1000 + a.offset + 4 + 28, true);
+    view.setUint32(0x1000 + leaf + 8 + 8, b.offset, true); // A's second entry (C) now names B again
+    const error = hiveErrorOf(() => Hive.open(bytes, { name: "twice" }).key("A")?.subkeys());
+    expect(error.code).toBe("bad-list");
+    expect(error.message).toBe(`twice: offset 0x${(0x1000 + b.offset).toString(16)}: key node appears twice in one subkey list`);
   });
 
   it("names the offset and the reason for a key name running past its cell", () => {

@@ -11,6 +11,8 @@
 // - A corrupt key graph is only ever walked as a tree: a key node must name the key listing it as its parent
 //   and may appear once per list, and the root is never a subkey (nesting also stops at Windows' 512 levels). Unsorted lists are read as stored
 //   (lookups binary-search, as Windows does, and check() reports the disorder).
+// - Read-only walks over many keys and values (an export) need not pay for a handle, a copy and decoded
+//   strings per value: HiveKey.storedName and HiveKey.valueCursor point into the hive's buffer instead.
 // - Paths are backslash-separated and relative to the root ("" is the root); leading, trailing and doubled
 //   backslashes are ignored. Lookups are case-insensitive with Windows' upper-casing, approximated by
 //   String.prototype.toUpperCase applied per UTF-16 code unit where it yields one code unit (so "ß" stays
@@ -47,7 +49,7 @@ export {
   encodeDword,
   encodeQword,
 } from "./types.ts";
-export { decodeUtf16le, encodeUtf16le, decodeUtf8, encodeUtf8 } from "./text.ts";
+export { decodeUtf16le, encodeUtf16le, decodeLatin1, decodeUtf8, encodeUtf8 } from "./text.ts";
 export { upcaseName, compareNames, namesEqual, lhHash } from "./upcase.ts";
 export { readBaseBlock, type BaseBlockInfo } from "./base-block.ts";
 export { MemoryStorage, type HiveStorage, type HiveFile } from "./storage.ts";
@@ -59,5 +61,5 @@ export {
   type DirtyState,
   type RecoveryInfo,
 } from "./hive.ts";
-export { HiveKey, HiveValue } from "./nodes.ts";
+export { HiveKey, HiveValue, StoredText, ValueCursor } from "./nodes.ts";
 export type { HiveCheckReport } from "./check.ts";

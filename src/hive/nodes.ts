@@ -135,6 +135,63 @@ export function writeNewKeyNode(cells: CellStore, name: string, parent: number, 
   return nk;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Text as a hive stores it, in place: bytes[start, start + length), Latin-1 when `latin1` (a "compressed"
+ * name), else UTF-16LE.
+ */
+export class StoredText {
+  bytes: Uint8Array = EMPTY;
+  start = 0;
+  length = 0;
+  latin1 = false;
+}
+
+/**
+ * HiveKey.valueCursor(): a key's values in stored order, one at a time and in place. After next() returns
+ * true, `name` and data[dataStart, dataStart + dataLength) are the value's, in the hive's buffer (or in a
+ * copy, for big data reassembled), until the next call or a change to the hive.
+ */
+export class ValueCursor implements DataRange {
+  readonly name = new StoredText();
+  type = 0;
+  data: Uint8Array = EMPTY;
+  dataStart = 0;
+  dataLength = 0;
+  private index = 0;
+
+  /** @internal */
+  constructor(
+    private readonly cells: CellStore,
+    private readonly bigData: boolean,
+    private readonly offsets: number[],
+  ) {}
+
+  next(): boolean {
+    if (this.index >= this.offsets.length) return false;
+    const cells = this.cells;
+    const vk = this.offsets[this.index++];
+    validateValueNode(cells, vk);
+    const d = vk + 4;
+    const name = this.name;
+    name.bytes = cells.buf;
+    name.start = BASE_BLOCK_SIZE + d + VK.name;
+    name.length = cells.u16(d + VK.nameLength);
+    name.latin1 = (cells.u16(d + VK.flags) & VALUE_COMP_NAME) !== 0;
+    this.type = cells.u32(d + VK.type);
+    locateValueData(cells, vk, this.bigData, this);
+    return true;
+  }
+}
+
+/** Where a value's data lies: data[dataStart, dataStart + dataLength). */
+interface DataRange {
+  data: Uint8Array;
+  dataStart: number;
+  dataLength: number;
+}
+
 export class HiveKey {
   private cachedName: string | undefined;
   private epoch: number;
@@ -176,6 +233,19 @@ export class HiveKey {
     this.live();
     if (this.cachedName === undefined) this.cachedName = readName(this.cells, this.offset + 4 + NK.name, this.nameLength, this.isCompressed);
     return this.cachedName;
+  }
+
+  /**
+   * Points `into` at the name as stored, for walks that copy names out without decoding them; valid until
+   * the hive next changes. Returns `into`.
+   */
+  storedName(into: StoredText): StoredText {
+    this.live();
+    into.bytes = this.cells.buf;
+    into.start = BASE_BLOCK_SIZE + this.offset + 4 + NK.name;
+    into.length = this.nameLength;
+    into.latin1 = this.isCompressed;
+    return into;
   }
 
   private get nameLength(): number {
@@ -267,12 +337,17 @@ export class HiveKey {
   subkeys(): HiveKey[] {
     this.live();
     const offsets = this.subkeyOffsets();
-    const seen = new Set<number>();
-    return offsets.map((nk) => {
-      if (seen.has(nk)) this.cells.fail("bad-list", nk, "key node appears twice in one subkey list");
-      seen.add(nk);
-      return this.child(nk);
-    });
+    // Most lists hold one key or none: only longer ones can name a key twice.
+    if (offsets.length > 1 && new Set(offsets).size !== offsets.length) {
+      const seen = new Set<number>();
+      for (const nk of offsets) {
+        if (seen.has(nk)) this.cells.fail("bad-list", nk, "key node appears twice in one subkey list");
+        seen.add(nk);
+      }
+    }
+    const keys: HiveKey[] = new Array(offsets.length);
+    for (let i = 0; i < offsets.length; i++) keys[i] = this.child(offsets[i]);
+    return keys;
   }
 
   subkey(name: string): HiveKey | undefined {
@@ -310,6 +385,16 @@ export class HiveKey {
   values(): HiveValue[] {
     this.live();
     return this.valueOffsets().map((vk) => new HiveValue(this, vk));
+  }
+
+  /**
+   * values() for read-only walks over many values (an export), without a handle, a copy or a decoded
+   * string per value; see ValueCursor. The hive must not change while the cursor is in use. HiveValue.data
+   * is the copy to keep.
+   */
+  valueCursor(): ValueCursor {
+    this.live();
+    return new ValueCursor(this.cells, this.hive.usesBigData, this.valueOffsets());
   }
 
   /** @internal */
@@ -974,20 +1059,38 @@ export function readBigDataHeader(cells: CellStore, db: number, length: number):
 }
 
 function readValueData(cells: CellStore, vk: number, bigData: boolean): Uint8Array {
+  const range: DataRange = { data: EMPTY, dataStart: 0, dataLength: 0 };
+  locateValueData(cells, vk, bigData, range);
+  // Reassembled big data is a copy already.
+  return range.data === cells.buf ? range.data.slice(range.dataStart, range.dataStart + range.dataLength) : range.data;
+}
+
+/** Points `range` at a value's data: in the hive's buffer, or in a copy where big data is reassembled. */
+function locateValueData(cells: CellStore, vk: number, bigData: boolean, range: DataRange): void {
   const rawSize = cells.u32(vk + 4 + VK.dataSize);
   const length = rawSize & ~DATA_INLINE;
-  const dataOffset = cells.u32(vk + 4 + VK.dataOffset);
+  let at = vk + 4 + VK.dataOffset;
   if ((rawSize & DATA_INLINE) !== 0) {
     if (length > 4) cells.fail("bad-data", vk, `inline value data claims ${length} bytes (at most 4 fit)`);
-    return cells.copy(vk + 4 + VK.dataOffset, length);
-  }
-  if (length === 0) return new Uint8Array(0);
-  if (length > cells.binsSize) cells.fail("bad-data", vk, `value data of ${length} bytes exceeds the hive bins`);
-  if (!isBigData(length, bigData)) {
+  } else if (length > 0) {
+    const dataOffset = cells.u32(at);
+    if (length > cells.binsSize) cells.fail("bad-data", vk, `value data of ${length} bytes exceeds the hive bins`);
+    if (isBigData(length, bigData)) {
+      range.data = readBigData(cells, dataOffset, length);
+      range.dataStart = 0;
+      range.dataLength = length;
+      return;
+    }
     const size = cells.cellDataSize(dataOffset, "value data");
     if (length > size) cells.fail("bad-data", dataOffset, `value data of ${length} bytes runs past its cell of ${size} bytes`);
-    return cells.copy(dataOffset + 4, length);
+    at = dataOffset + 4;
   }
+  range.data = cells.buf;
+  range.dataStart = BASE_BLOCK_SIZE + at;
+  range.dataLength = length;
+}
+
+function readBigData(cells: CellStore, dataOffset: number, length: number): Uint8Array {
   const [list] = readBigDataHeader(cells, dataOffset, length);
   const out = new Uint8Array(length);
   for (let at = 0, i = 0; at < length; at += BIG_DATA_SEGMENT, i++) {

@@ -3,6 +3,7 @@
 // RegTextWriter. Written out by hand because QuickJS 2021 has no TextDecoder/TextEncoder, because decoding
 // must be strict (a bad byte is reported, never replaced), and because an export writes tens of megabytes.
 
+import type { StoredText } from "../hive/index.ts";
 import { RegTextError } from "./errors.ts";
 
 export type RegEncoding = "utf-16le" | "utf-8";
@@ -181,20 +182,37 @@ export class RegTextWriter {
     return true;
   }
 
+  /** canWrite for a key name as a hive stores it (read without decoding it), which must not hold a backslash either. */
+  canWriteKeyName(name: StoredText): boolean {
+    const { bytes, latin1 } = name;
+    const end = name.start + (latin1 ? name.length : name.length & ~1);
+    const unitBytes = latin1 ? 1 : 2;
+    for (let i = name.start; i < end; i += unitBytes) {
+      const unit = latin1 ? bytes[i] : bytes[i] | (bytes[i + 1] << 8);
+      if (unit === 0x0a || unit === 0x0d || unit === 0x5c) return false;
+      if (unit < 0xd800 || unit > 0xdfff || this.wide) continue;
+      const next = i + 2 < end ? bytes[i + 2] | (bytes[i + 3] << 8) : 0;
+      if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i += 2;
+    }
+    return true;
+  }
+
   /**
    * Appends a key's line, "\r\n[path]\r\n", and returns the path's length in bytes. The path is the first
    * `parentLength` bytes of the path this method wrote last (the parent's path, as returned for it), a
    * backslash and `name`; or only `name` when `parentLength` is 0. Copying the parent's encoded path is much
    * cheaper than encoding it again for every key, and keeping it apart from the output lets the output go
-   * to the sink meanwhile. The caller has checked `name` with canWrite.
+   * to the sink meanwhile. The caller has checked `name` with canWriteKeyName.
    */
-  keyLine(parentLength: number, name: string): number {
+  keyLine(parentLength: number, name: StoredText): number {
     // Handing the text over here, between keys, once the buffer is half full, leaves the pieces' own room
     // checks little to do (only a key with more than half a chunk of text needs them): V8 optimises a
     // function for the branches it has seen taken and deoptimises it when it first takes another.
     if (this.sink !== undefined && this.length > CHUNK_BYTES / 2) this.flush();
     const step = this.step;
-    this.reserve(parentLength + (name.length * 3 + 7) * step);
+    // A stored byte takes at most 2 bytes of output (Latin-1 in UTF-8), a stored UTF-16 unit at most 3.
+    this.reserve(parentLength + (name.length * 2 + 7) * step);
     const buffer = this.buffer;
     let at = this.putAscii(this.length, KEY_OPEN);
     if (parentLength > 0) {
@@ -206,7 +224,7 @@ export class RegTextWriter {
       buffer[at] = 0x5c; // backslash
       at += step;
     }
-    at = this.putText(at, name);
+    at = this.putStoredName(at, name);
     const length = parentLength + at - tailStart;
     if (length > this.path.length) {
       const grown = new Uint8Array(Math.max(length, this.path.length * 2));
@@ -220,12 +238,16 @@ export class RegTextWriter {
 
   /**
    * Appends a value's name and its "=": "name"= with \ and " escaped, or @= for the default value ("").
-   * Returns the characters written, or -1 (appending nothing) when canWrite(name) is false.
+   * An odd last byte of a UTF-16LE name is ignored, as when the name is decoded. Returns the characters
+   * written, or -1 (appending nothing) when the name has a line break or, in UTF-8, an unpaired surrogate.
    */
-  valueName(name: string): number {
-    const count = name.length;
+  valueName(name: StoredText): number {
+    const { bytes, latin1 } = name;
+    const count = latin1 ? name.length : name.length >>> 1;
+    const unitBytes = latin1 ? 1 : 2;
     const wide = this.wide;
     const step = this.step;
+    // Each character may be escaped and takes at most 3 bytes of UTF-8.
     this.reserve((count * 2 + 3) * (wide ? 2 : 3));
     const buffer = this.buffer;
     let at = this.length;
@@ -238,8 +260,9 @@ export class RegTextWriter {
     let written = count + 3;
     buffer[at] = 0x22;
     at += step;
-    for (let i = 0; i < count; i++) {
-      const unit = name.charCodeAt(i);
+    const end = name.start + count * unitBytes;
+    for (let i = name.start; i < end; i += unitBytes) {
+      const unit = latin1 ? bytes[i] : bytes[i] | (bytes[i + 1] << 8);
       if (unit > 0x22 && unit < 0x80 && unit !== 0x5c) {
         // Most characters: ASCII with nothing to check or escape (a zero high byte is already there).
         buffer[at] = unit;
@@ -263,7 +286,8 @@ export class RegTextWriter {
       } else {
         let low = 0;
         if (unit >= 0xd800 && unit <= 0xdfff) {
-          low = name.charCodeAt(++i);
+          i += 2;
+          low = i < end ? bytes[i] | (bytes[i + 1] << 8) : 0;
           if (unit > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) {
             this.unwrite(at);
             return -1;
@@ -284,20 +308,19 @@ export class RegTextWriter {
    * Otherwise appends nothing and returns false. Checking while copying reads the data once; a rejected
    * string (rare) costs only its discarded prefix.
    */
-  stringLine(data: Uint8Array): boolean {
-    const length = data.length;
-    if (length < 2 || (length & 1) !== 0 || data[length - 1] !== 0 || data[length - 2] !== 0) return false;
-    const end = length - 2;
+  stringLine(data: Uint8Array, start: number, length: number): boolean {
+    const end = start + length - 2;
+    if (length < 2 || (length & 1) !== 0 || data[end + 1] !== 0 || data[end] !== 0) return false;
     const wide = this.wide;
     const step = this.step;
     // Each code unit may be escaped and takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
-    this.reserve((end + 4) * (wide ? 2 : 3));
+    this.reserve((length + 2) * (wide ? 2 : 3));
     const buffer = this.buffer;
     const view = this.view;
     let at = this.length;
     buffer[at] = 0x22;
     at += step;
-    for (let i = 0; i < end; i += 2) {
+    for (let i = start; i < end; i += 2) {
       const unit = data[i] | (data[i + 1] << 8);
       if (unit > 0x22 && unit !== 0x5c && (unit < 0xd800 || unit > 0xdfff)) {
         // Most units: nothing to check or escape.
@@ -343,14 +366,14 @@ export class RegTextWriter {
   }
 
   /** Appends dword:%08x of 4 bytes of little-endian data and ends the line. */
-  dwordLine(data: Uint8Array): void {
+  dwordLine(data: Uint8Array, start: number): void {
     const step = this.step;
     this.reserve(16 * step);
     const view = this.view;
     let at = this.putAscii(this.length, DWORD);
     for (let i = 3; i >= 0; i--, at += 2 * step) {
-      if (this.wide) view.setUint32(at, HEX_PAIRS_UTF16[data[i]], true);
-      else view.setUint16(at, HEX_PAIRS_UTF8[data[i]], true);
+      if (this.wide) view.setUint32(at, HEX_PAIRS_UTF16[data[start + i]], true);
+      else view.setUint16(at, HEX_PAIRS_UTF8[data[start + i]], true);
     }
     this.length = this.putLineEnd(at);
   }
@@ -361,7 +384,7 @@ export class RegTextWriter {
    * reached 77 characters, the line ends with "\" and the next starts with two spaces. `column` is the
    * length of the line so far ("name"=).
    */
-  hexLine(type: number, data: Uint8Array, column: number): void {
+  hexLine(type: number, data: Uint8Array, start: number, length: number, column: number): void {
     const step = this.step;
     const wide = this.wide;
     // hex(ffffffff): and, for empty data, the line end.
@@ -379,8 +402,8 @@ export class RegTextWriter {
     }
     this.length = at;
     column += (at - prefixStart) / step;
-    const last = data.length - 1;
-    let i = 0;
+    const last = start + length - 1;
+    let i = start;
     while (i <= last) {
       // Room for a line at a time (at most 25 bytes as "xx," and its break or line end), so that the buffer
       // need not grow however long the data.
@@ -463,6 +486,32 @@ export class RegTextWriter {
     return at;
   }
 
+  /** A name checked by canWriteKeyName. */
+  private putStoredName(at: number, name: StoredText): number {
+    const buffer = this.buffer;
+    const bytes = name.bytes;
+    const start = name.start;
+    if (name.latin1) {
+      const end = start + name.length;
+      // In UTF-16LE a zero high byte is already there.
+      if (this.wide) for (let i = start; i < end; i++, at += 2) buffer[at] = bytes[i];
+      else for (let i = start; i < end; i++) at = this.putUtf8(at, bytes[i], 0);
+      return at;
+    }
+    const end = start + (name.length & ~1);
+    if (this.wide) {
+      for (let i = start; i < end; i++, at++) buffer[at] = bytes[i];
+      return at;
+    }
+    for (let i = start; i < end; i += 2) {
+      const unit = bytes[i] | (bytes[i + 1] << 8);
+      const leading = unit >= 0xd800 && unit <= 0xdbff;
+      at = this.putUtf8(at, unit, leading ? bytes[i + 2] | (bytes[i + 3] << 8) : 0);
+      if (leading) i += 2;
+    }
+    return at;
+  }
+
   /** One code point as UTF-8 (`low` is the trailing surrogate when `unit` is a leading one). */
   private putUtf8(at: number, unit: number, low: number): number {
     const buffer = this.buffer;
@@ -491,7 +540,11 @@ export class RegTextWriter {
   }
 
   private reserve(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
+    // The rare slow path apart keeps this small where it is inlined, into every piece.
+    if (this.length + extra > this.buffer.length) this.makeRoom(extra);
+  }
+
+  private makeRoom(extra: number): void {
     if (this.sink !== undefined && this.length > 0) {
       this.flush();
       if (extra <= this.buffer.length) return;

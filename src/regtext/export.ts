@@ -1,10 +1,10 @@
 // Hive → .reg text, as regedit exports a key: the key itself, then each subkey's tree depth-first, subkeys
 // in the hive's (sorted) order and values in stored order.
 
-import type { Hive, HiveKey } from "../hive/index.ts";
+import { type Hive, type HiveKey, StoredText, decodeLatin1, decodeUtf16le } from "../hive/index.ts";
 import type { RegEncoding, RegTextSink } from "./encoding.ts";
 import { RegExportError } from "./errors.ts";
-import { RegFormatter } from "./serialize.ts";
+import { RegFormatter, storedText } from "./serialize.ts";
 import { splitRegPath } from "./paths.ts";
 
 export const DEFAULT_PREFIX = "HKEY_LOCAL_MACHINE\\SYSTEM";
@@ -44,26 +44,36 @@ function writeExport(hive: Hive, keyPath: string, options: RegExportOptions, sin
   // Full paths are only needed in error messages, so they are not built for every key.
   const prefix = prefixComponents.join("\\");
   const fullPath = (key: HiveKey) => (key.path === "" ? prefix : `${prefix}\\${key.path}`);
+  const topName = storedText(topNames.join("\\"));
 
+  // Names and data go straight from the hive's bytes into the text (HiveKey.storedName, valueCursor):
+  // decoding names to strings, copying data and a handle per value cost more than the writing.
+  const name = new StoredText();
   // An explicit stack (hives nest up to 512 levels, deeper than the guest's interpreter likes to recurse):
   // the keys still to write, the next one last, beside the length of each one's parent path in the output.
   const pendingKeys: HiveKey[] = [top];
   const parentPathLengths: number[] = [0];
   for (let key = pendingKeys.pop(); key !== undefined; key = pendingKeys.pop()) {
-    const name = key === top ? topNames.join("\\") : key.name;
-    const pathLength = out.keyUnder(parentPathLengths.pop() as number, name);
-    const values = key.values();
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (!out.value(value.name, value.type, value.data)) throw out.valueNameError(fullPath(key), value.name);
+    const pathLength = out.keyUnder(parentPathLengths.pop() as number, key === top ? topName : key.storedName(name));
+    for (const value = key.valueCursor(); value.next(); ) {
+      if (!out.storedValue(value.name, value.type, value.data, value.dataStart, value.dataLength)) {
+        throw out.valueNameError(fullPath(key), decodeStoredText(value.name));
+      }
     }
     const subkeys = key.subkeys();
     for (let i = subkeys.length - 1; i >= 0; i--) {
-      const subkeyProblem = out.keyNameProblem(subkeys[i].name);
-      if (subkeyProblem !== undefined) throw new RegExportError(`key ${JSON.stringify(fullPath(subkeys[i]))} ${subkeyProblem}`);
-      pendingKeys.push(subkeys[i]);
+      const subkey = subkeys[i];
+      if (!out.canWriteKeyName(subkey.storedName(name))) {
+        throw new RegExportError(`key ${JSON.stringify(fullPath(subkey))} ${out.keyNameProblem(subkey.name)}`);
+      }
+      pendingKeys.push(subkey);
       parentPathLengths.push(pathLength);
     }
   }
   return out.finish();
+}
+
+function decodeStoredText(text: StoredText): string {
+  const end = text.start + text.length;
+  return text.latin1 ? decodeLatin1(text.bytes, text.start, end) : decodeUtf16le(text.bytes, text.start, end);
 }

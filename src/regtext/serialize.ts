@@ -3,6 +3,7 @@
 // the default value, dword:%08x, hex(2)/hex(7)/hex(b)/hex(N) for the other types. UTF-16LE with a BOM by
 // default, like regedit; UTF-8 (no BOM) on request, same text.
 
+import { StoredText, encodeUtf16le } from "../hive/index.ts";
 import { RegTextWriter, type RegEncoding, type RegTextSink } from "./encoding.ts";
 import {
   MAX_KEY_NAME_LENGTH,
@@ -53,12 +54,19 @@ export class RegFormatter {
   }
 
   /**
-   * [parent\name] for a name keyNameProblem accepted (an export checks each name once), where the parent's
+   * [parent\name] for a name canWriteKeyName accepted (an export checks each name once), where the parent's
    * path is given by its length as this returned it for the parent; 0 writes `name` as the whole path.
-   * Returns this key's path length, for its subkeys.
+   * The name is copied as a hive stores it, without decoding it. Returns this key's path length, for its
+   * subkeys.
    */
-  keyUnder(parentPathLength: number, name: string): number {
+  keyUnder(parentPathLength: number, name: StoredText): number {
     return this.writer.keyLine(parentPathLength, name);
+  }
+
+  /** keyNameProblem(name) === undefined for a name as a hive stores it, without decoding it. */
+  canWriteKeyName(name: StoredText): boolean {
+    const length = name.latin1 ? name.length : name.length >>> 1;
+    return length > 0 && length <= MAX_KEY_NAME_LENGTH && this.writer.canWriteKeyName(name);
   }
 
   /** Why a key name cannot be part of a path in this file, or undefined when it can. */
@@ -74,17 +82,23 @@ export class RegFormatter {
    * nothing, when the name cannot be written: valueNameError says why.
    */
   value(name: string, type: number, data: Uint8Array): boolean {
+    return this.storedValue(storedText(name), type, data, 0, data.length);
+  }
+
+  /** value() with the name as a hive stores it and the data at data[start, start + length). */
+  storedValue(name: StoredText, type: number, data: Uint8Array, start: number, length: number): boolean {
     const writer = this.writer;
-    const column = name.length <= MAX_VALUE_NAME_LENGTH ? writer.valueName(name) : -1;
+    const nameLength = name.latin1 ? name.length : name.length >>> 1;
+    const column = nameLength <= MAX_VALUE_NAME_LENGTH ? writer.valueName(name) : -1;
     if (column < 0) return false;
-    if (type === REG_DWORD && data.length === 4) writer.dwordLine(data);
-    else if (type !== REG_SZ || !writer.stringLine(data)) writer.hexLine(type >>> 0, data, column);
+    if (type === REG_DWORD && length === 4) writer.dwordLine(data, start);
+    else if (type !== REG_SZ || !writer.stringLine(data, start, length)) writer.hexLine(type >>> 0, data, start, length, column);
     return true;
   }
 
   /** "name"=-, or false (writing nothing) when the name cannot be written. */
   valueDeletion(name: string): boolean {
-    if (name.length > MAX_VALUE_NAME_LENGTH || this.writer.valueName(name) < 0) return false;
+    if (name.length > MAX_VALUE_NAME_LENGTH || this.writer.valueName(storedText(name)) < 0) return false;
     this.writer.ascii("-\r\n");
     return true;
   }
@@ -109,3 +123,11 @@ const UNWRITABLE: Record<RegEncoding, string> = {
   "utf-16le": "contains a line break, which a .reg file cannot hold",
   "utf-8": "contains a line break (which a .reg file cannot hold) or an unpaired UTF-16 surrogate (which UTF-8 cannot hold)",
 };
+
+/** A string as a hive would store it, UTF-16LE. */
+export function storedText(text: string): StoredText {
+  const stored = new StoredText();
+  stored.bytes = encodeUtf16le(text);
+  stored.length = stored.bytes.length;
+  return stored;
+}
