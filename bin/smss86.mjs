@@ -4,6 +4,11 @@
 import { readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { setFlagsFromString } from "node:v8";
+
+// A short CLI run allocates many short-lived objects: a larger young generation spares most scavenges
+// (hive export of real/SYSTEM: 0.21 → 0.19 s).
+setFlagsFromString("--max-semi-space-size=64");
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SOURCE_DIRS = ["src", "emulator", "images"];
