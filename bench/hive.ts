@@ -1,7 +1,6 @@
 // Hive benchmarks, whole processes timed as a user would run them (Node start-up included):
 // (a) full walk + .reg export of real/SYSTEM (11.7 MB) by `smss86 hive export` against `hivexml` on the same
 //     file, runs interleaved so both see the same machine load; ratio of medians (target ≤ 1.0, goal 0.5).
-//     Also timed: the same command from an esbuild bundle, i.e. without tsx compiling TypeScript at start-up.
 // (b) import of a generated .reg with 6,000 keys and 100 KB values by `smss86 hive import` against
 //     `hivexregedit --merge` (which needs a hive to start from: hivex's minimal one): wall time, size of the
 //     hive written, peak RSS.
@@ -11,7 +10,6 @@ import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, statSync, write
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
 
 const RUNS = 5;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -77,33 +75,18 @@ function importInput(): string {
   return lines.join("\r\n");
 }
 
-/** The hive CLI as one esbuild bundle, to show start-up without tsx. */
-async function bundleCli(dir: string): Promise<string> {
-  const entry = join(dir, "hive-cli-entry.ts");
-  writeFileSync(
-    entry,
-    `import { hiveCommand } from ${JSON.stringify(join(repoRoot, "emulator/cli/hive.ts"))};\n` +
-      "process.exitCode = await hiveCommand(process.argv.slice(2));\n",
-  );
-  const outfile = join(dir, "hive-cli.mjs");
-  await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", target: "node20", outfile, logLevel: "error" });
-  return outfile;
-}
-
 export async function benchHive(): Promise<Record<string, unknown>> {
   requireTools();
   const dir = mkdtempSync(join(tmpdir(), "smss86-bench-hive-"));
   try {
     const system = join(dir, "SYSTEM");
     writeFileSync(system, execFileSync("xz", ["-dc", join(hivesDir, "real/SYSTEM.xz")], { maxBuffer: 1 << 30 }));
-    const bundle = await bundleCli(dir);
 
-    const exportRuns = { ours: [] as Run[], oursUtf8: [] as Run[], bundled: [] as Run[], hivexml: [] as Run[] };
+    const exportRuns = { ours: [] as Run[], oursUtf8: [] as Run[], hivexml: [] as Run[] };
     for (let i = 0; i < RUNS; i++) {
       exportRuns.ours.push(timed(process.execPath, [smss86, "hive", "export", system]));
       exportRuns.hivexml.push(timed("hivexml", [system]));
       exportRuns.oursUtf8.push(timed(process.execPath, [smss86, "hive", "export", system, "--utf8"]));
-      exportRuns.bundled.push(timed(process.execPath, [bundle, "export", system]));
     }
     const exportText = join(dir, "SYSTEM.reg");
     timed(process.execPath, [smss86, "hive", "export", system], exportText);
@@ -122,7 +105,6 @@ export async function benchHive(): Promise<Record<string, unknown>> {
 
     const ours = summary(exportRuns.ours);
     const hivexml = summary(exportRuns.hivexml);
-    const bundled = summary(exportRuns.bundled);
     const importOurs = summary(importRuns.ours);
     const importHivex = summary(importRuns.hivexregedit);
     const mb = (path: string) => round(statSync(path).size / 1e6, 2);
@@ -130,11 +112,9 @@ export async function benchHive(): Promise<Record<string, unknown>> {
       runs: RUNS,
       "export SYSTEM: smss86 hive export (UTF-16LE) s": ours.seconds,
       "export SYSTEM: smss86 hive export --utf8 s": summary(exportRuns.oursUtf8).seconds,
-      "export SYSTEM: esbuild bundle of the same CLI s": bundled.seconds,
       "export SYSTEM: hivexml s": hivexml.seconds,
       "export SYSTEM: ratio ours / hivexml (target <= 1.0, goal 0.5)": round(ours.seconds / hivexml.seconds, 2),
-      "export SYSTEM: ratio bundle / hivexml": round(bundled.seconds / hivexml.seconds, 2),
-      "export SYSTEM: peak RSS MiB ours / bundle / hivexml": [ours.peakRssMiB, bundled.peakRssMiB, hivexml.peakRssMiB],
+      "export SYSTEM: peak RSS MiB ours / hivexml": [ours.peakRssMiB, hivexml.peakRssMiB],
       "export SYSTEM: .reg written MB": mb(exportText),
       "import .reg (6,000 keys, 10 x 100 KB) MB": mb(input),
       "import: smss86 hive import s": importOurs.seconds,

@@ -15,7 +15,6 @@ import {
   REG_MULTI_SZ,
   REG_QWORD,
   REG_SZ,
-  valueTypeName,
   type HiveValue,
 } from "../../src/hive/index.ts";
 import {
