@@ -18,6 +18,7 @@ import {
 } from "../emulator/disk/image.ts";
 import { SparseImageError, decodeSparseImage, encodeSparseImage } from "../emulator/disk/sparse.ts";
 import { type SyslinuxTemplate, loadSyslinuxTemplate } from "../images/syslinux/template.ts";
+import { pattern } from "./patterns.ts";
 
 const work = mkdtempSync(join(tmpdir(), "smss86-disk-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -25,16 +26,6 @@ const toolEnv = { ...process.env, MTOOLS_SKIP_CHECK: "1", LANG: "C.UTF-8", LC_AL
 const MIB = 1024 * 1024;
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 const syslinuxCfg = text("SERIAL 0 115200\nPROMPT 0\nTIMEOUT 0\nDEFAULT smss86\nLABEL smss86\n  LINUX /boot/bzImage\n");
 const files = new Map<string, Uint8Array>([

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ATTR_DIRECTORY, FatError, FatVolume, type FatType } from "../emulator/disk/fat.ts";
 import { planShortName, shortNameKey } from "../emulator/disk/fat-names.ts";
+import { pattern } from "./patterns.ts";
 
 const work = mkdtempSync(join(tmpdir(), "smss86-fat-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -28,17 +29,6 @@ function mtools(command: string, args: string[]): Buffer {
 function fsckClean(path: string): { status: number | null; output: string } {
   const result = spawnSync("fsck.fat", ["-n", path], { encoding: "utf8" });
   return { status: result.status, output: result.stdout + result.stderr };
-}
-
-/** Deterministic non-trivial bytes, so misplaced clusters show up as mismatches. */
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
 }
 
 /** A digest to compare contents by: vitest's deep equality takes seconds on megabyte arrays. */
