@@ -51,7 +51,8 @@ export async function bootCommand(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const progress = (line: string) => process.stderr.write(`\x1b[2m[smss86] ${line}\x1b[0m\n`);
+  const [dim, plain] = process.stderr.isTTY ? ["\x1b[2m", "\x1b[0m"] : ["", ""];
+  const progress = (line: string) => process.stderr.write(`${dim}[smss86] ${line}${plain}\n`);
   let diskFile: string;
   let disk: Uint8Array;
   try {
