@@ -12,7 +12,8 @@
 //   and may appear once per list, and the root is never a subkey (nesting also stops at Windows' 512 levels). Unsorted lists are read as stored
 //   (lookups binary-search, as Windows does, and check() reports the disorder).
 // - Read-only walks over many keys and values (an export) need not pay for a handle, a copy and decoded
-//   strings per value: HiveKey.storedName and HiveKey.valueCursor point into the hive's buffer instead.
+//   strings per key or value: KeyWalk visits keys by cell offset, and its storedName and values (like
+//   HiveKey.storedName and HiveKey.valueCursor) point into the hive's buffer instead.
 // - Paths are backslash-separated and relative to the root ("" is the root); leading, trailing and doubled
 //   backslashes are ignored. Lookups are case-insensitive with Windows' upper-casing, approximated by
 //   String.prototype.toUpperCase applied per UTF-16 code unit where it yields one code unit (so "ß" stays
@@ -61,5 +62,5 @@ export {
   type DirtyState,
   type RecoveryInfo,
 } from "./hive.ts";
-export { HiveKey, HiveValue, StoredText, ValueCursor } from "./nodes.ts";
+export { HiveKey, HiveValue, KeyWalk, StoredText, ValueCursor } from "./nodes.ts";
 export type { HiveCheckReport } from "./check.ts";

@@ -159,19 +159,28 @@ export class ValueCursor implements DataRange {
   data: Uint8Array = EMPTY;
   dataStart = 0;
   dataLength = 0;
+  private list = NO_CELL;
+  private count = 0;
   private index = 0;
 
   /** @internal */
   constructor(
     private readonly cells: CellStore,
     private readonly bigData: boolean,
-    private readonly offsets: number[],
   ) {}
 
+  /** @internal Starts over at the first value of the key at `nk`. */
+  begin(nk: number): this {
+    this.count = checkedValueCount(this.cells, nk);
+    this.list = this.cells.u32(nk + 4 + NK.valueList);
+    this.index = 0;
+    return this;
+  }
+
   next(): boolean {
-    if (this.index >= this.offsets.length) return false;
+    if (this.index >= this.count) return false;
     const cells = this.cells;
-    const vk = this.offsets[this.index++];
+    const vk = cells.u32(this.list + 4 + 4 * this.index++);
     validateValueNode(cells, vk);
     const d = vk + 4;
     const name = this.name;
@@ -182,6 +191,95 @@ export class ValueCursor implements DataRange {
     this.type = cells.u32(d + VK.type);
     locateValueData(cells, vk, this.bigData, this);
     return true;
+  }
+}
+
+/**
+ * Keys by the offsets of their nk cells, for read-only walks over many keys (an export) without a handle,
+ * a list or a decoded name per key. It checks what HiveKey.subkeys checks, in the same order, so a walk
+ * fails where one over handles would. The hive must not change while it is in use.
+ */
+export class KeyWalk {
+  /** The nk offset of the key the walk starts at. */
+  readonly start: number;
+  /** How many levels below the root that key is. */
+  readonly startDepth: number;
+  private readonly cells: CellStore;
+  private readonly root: number;
+  private readonly cursor: ValueCursor;
+  private readonly children: number[] = [];
+  /**
+   * Per 8-byte cell slot of the bins: the number of the last subkey list that named the cell there, so that
+   * a key named twice in one list is found without a set per list.
+   */
+  private readonly listedBy: Uint32Array;
+  private lists = 0;
+
+  constructor(start: HiveKey) {
+    const hive = start.hive;
+    this.start = start.offset;
+    this.startDepth = start.depth;
+    this.cells = hive.cells;
+    this.root = hive.root.offset;
+    this.cursor = new ValueCursor(hive.cells, hive.usesBigData);
+    this.listedBy = new Uint32Array(Math.ceil(hive.cells.binsSize / 8));
+  }
+
+  /** HiveKey.storedName for the key at nk. */
+  storedName(nk: number, into: StoredText): StoredText {
+    const cells = this.cells;
+    into.bytes = cells.buf;
+    into.start = BASE_BLOCK_SIZE + nk + 4 + NK.name;
+    into.length = cells.u16(nk + 4 + NK.nameLength);
+    into.latin1 = (cells.u16(nk + 4 + NK.flags) & KEY_COMP_NAME) !== 0;
+    return into;
+  }
+
+  /** HiveKey.valueCursor for the key at nk; the one cursor of this walk, started over. */
+  values(nk: number): ValueCursor {
+    return this.cursor.begin(nk);
+  }
+
+  /**
+   * Checks the subkeys of the key at nk, `depth` levels below the root, and returns their count; subkey(i)
+   * gives their nk offsets in list order, until the next call.
+   */
+  subkeys(nk: number, depth: number): number {
+    const cells = this.cells;
+    const children = this.children;
+    const count = listSubkeys(cells, nk, children);
+    if (count > 1) {
+      const list = ++this.lists;
+      const listedBy = this.listedBy;
+      for (let i = 0; i < count; i++) {
+        const child = children[i];
+        const slot = child >>> 3;
+        // Offsets that are no cell's have no slot: such a list gets the check of HiveKey.subkeys.
+        if (child % 8 !== 0 || slot >= listedBy.length) {
+          checkNoneTwice(cells, children.slice(0, count));
+          break;
+        }
+        if (listedBy[slot] === list) cells.fail("bad-list", child, "key node appears twice in one subkey list");
+        listedBy[slot] = list;
+      }
+    }
+    for (let i = 0; i < count; i++) checkChild(cells, nk, depth, this.root, children[i]);
+    return count;
+  }
+
+  /** The nk offset of the i-th subkey that subkeys() checked. */
+  subkey(i: number): number {
+    return this.children[i];
+  }
+
+  /** HiveKey.path of a key this walk reached (its chain of parents is checked). */
+  path(nk: number): string {
+    const names: string[] = [];
+    for (let depth = 0; nk !== this.root && depth < MAX_KEY_DEPTH; depth++) {
+      names.push(readName(this.cells, nk + 4 + NK.name, this.cells.u16(nk + 4 + NK.nameLength), (this.cells.u16(nk + 4 + NK.flags) & KEY_COMP_NAME) !== 0));
+      nk = this.cells.u32(nk + 4 + NK.parent);
+    }
+    return names.reverse().join("\\");
   }
 }
 
@@ -305,46 +403,22 @@ export class HiveKey {
 
   /** @internal Offsets of the subkeys' nk cells, in list order (validated list structure). */
   subkeyOffsets(): number[] {
-    const count = this.field(NK.subkeyCount);
-    if (count === 0) return [];
-    const cells = this.cells;
-    // A list cannot hold more entries than 4-byte slots fit in the bins; this bounds what we allocate.
-    if (count > cells.binsSize / 4) cells.fail("bad-list", this.offset, `key claims ${count} subkeys, more than the hive can hold`);
     const out: number[] = [];
-    collectSubkeys(cells, this.field(NK.subkeyList), out, count, true);
-    if (out.length !== count) {
-      cells.fail("bad-list", this.offset, `key claims ${count} subkeys but its subkey list holds ${out.length}`);
-    }
+    listSubkeys(this.cells, this.offset, out);
     return out;
   }
 
-  /**
-   * A handle for a subkey found in this key's list. Each key node must point back to the key listing it and
-   * the root is never a subkey: then no key can be reached twice, so even a corrupt hive's keys form a tree
-   * and a walk over them is linear.
-   */
+  /** A handle for a subkey found in this key's list, checked as checkChild says. */
   private child(nk: number): HiveKey {
-    if (this.depth + 1 > MAX_KEY_DEPTH) this.cells.fail("too-deep", nk, `key nesting exceeds ${MAX_KEY_DEPTH} levels`);
-    if (nk === this.hive.root.offset) this.cells.fail("bad-list", nk, "the root key is listed as a subkey");
-    const key = new HiveKey(this.hive, nk, this, this.depth + 1);
-    const parent = this.cells.u32(nk + 4 + NK.parent);
-    if (parent !== this.offset) {
-      this.cells.fail("bad-list", nk, `key node listed under the key at ${hex(this.offset + BASE_BLOCK_SIZE)} names ${hex(parent + BASE_BLOCK_SIZE)} as its parent`);
-    }
-    return key;
+    checkChild(this.cells, this.offset, this.depth, this.hive.root.offset, nk);
+    return new HiveKey(this.hive, nk, this, this.depth + 1);
   }
 
   subkeys(): HiveKey[] {
     this.live();
     const offsets = this.subkeyOffsets();
     // Most lists hold one key or none: only longer ones can name a key twice.
-    if (offsets.length > 1 && new Set(offsets).size !== offsets.length) {
-      const seen = new Set<number>();
-      for (const nk of offsets) {
-        if (seen.has(nk)) this.cells.fail("bad-list", nk, "key node appears twice in one subkey list");
-        seen.add(nk);
-      }
-    }
+    if (offsets.length > 1) checkNoneTwice(this.cells, offsets);
     const keys: HiveKey[] = new Array(offsets.length);
     for (let i = 0; i < offsets.length; i++) keys[i] = this.child(offsets[i]);
     return keys;
@@ -394,17 +468,15 @@ export class HiveKey {
    */
   valueCursor(): ValueCursor {
     this.live();
-    return new ValueCursor(this.cells, this.hive.usesBigData, this.valueOffsets());
+    return new ValueCursor(this.cells, this.hive.usesBigData).begin(this.offset);
   }
 
   /** @internal */
   valueOffsets(): number[] {
     const cells = this.cells;
-    const count = this.field(NK.valueCount);
+    const count = checkedValueCount(cells, this.offset);
     if (count === 0) return [];
     const list = this.field(NK.valueList);
-    const size = cells.cellDataSize(list, "value list");
-    if (count > size / 4) cells.fail("bad-list", list, `value list of ${size} bytes cannot hold ${count} values`);
     const out: number[] = new Array(count);
     for (let i = 0; i < count; i++) out[i] = cells.u32(list + 4 + i * 4);
     return out;
@@ -828,6 +900,56 @@ export function readName(cells: CellStore, at: number, length: number, compresse
   return compressed ? decodeLatin1(cells.buf, start, start + length) : decodeUtf16le(cells.buf, start, start + length);
 }
 
+/** The number of values of the key at nk, once its value list is known to hold them. */
+function checkedValueCount(cells: CellStore, nk: number): number {
+  const count = cells.u32(nk + 4 + NK.valueCount);
+  if (count === 0) return 0;
+  const list = cells.u32(nk + 4 + NK.valueList);
+  const size = cells.cellDataSize(list, "value list");
+  if (count > size / 4) cells.fail("bad-list", list, `value list of ${size} bytes cannot hold ${count} values`);
+  return count;
+}
+
+/**
+ * Writes the offsets of the subkeys' nk cells of the key at nk to out[0, count), in list order (validated
+ * list structure), and returns their count. Entries of `out` past them are left as they were, so that a walk
+ * can reuse one array without truncating it.
+ */
+function listSubkeys(cells: CellStore, nk: number, out: number[]): number {
+  const count = cells.u32(nk + 4 + NK.subkeyCount);
+  if (count === 0) return 0;
+  // A list cannot hold more entries than 4-byte slots fit in the bins; this bounds what we allocate.
+  if (count > cells.binsSize / 4) cells.fail("bad-list", nk, `key claims ${count} subkeys, more than the hive can hold`);
+  const found = collectSubkeys(cells, cells.u32(nk + 4 + NK.subkeyList), out, 0, count, true);
+  if (found !== count) cells.fail("bad-list", nk, `key claims ${count} subkeys but its subkey list holds ${found}`);
+  return count;
+}
+
+/** Fails at the first subkey offset that a list names a second time. */
+function checkNoneTwice(cells: CellStore, offsets: readonly number[]): void {
+  if (new Set(offsets).size === offsets.length) return;
+  const seen = new Set<number>();
+  for (const nk of offsets) {
+    if (seen.has(nk)) cells.fail("bad-list", nk, "key node appears twice in one subkey list");
+    seen.add(nk);
+  }
+}
+
+/**
+ * Checks a key node found in the list of the key at `parent` (at `depth`). Each key node must point back to
+ * the key listing it and the root is never a subkey: then no key can be reached twice, so even a corrupt
+ * hive's keys form a tree and a walk over them is linear.
+ */
+function checkChild(cells: CellStore, parent: number, depth: number, root: number, nk: number): void {
+  if (depth + 1 > MAX_KEY_DEPTH) cells.fail("too-deep", nk, `key nesting exceeds ${MAX_KEY_DEPTH} levels`);
+  if (nk === root) cells.fail("bad-list", nk, "the root key is listed as a subkey");
+  validateKeyNode(cells, nk);
+  const named = cells.u32(nk + 4 + NK.parent);
+  if (named !== parent) {
+    cells.fail("bad-list", nk, `key node listed under the key at ${hex(parent + BASE_BLOCK_SIZE)} names ${hex(named + BASE_BLOCK_SIZE)} as its parent`);
+  }
+}
+
 /** Checks an nk cell: size, signature and that its name lies inside the cell. */
 function validateKeyNode(cells: CellStore, nk: number): void {
   const size = cells.cellDataSize(nk, "key node");
@@ -887,18 +1009,22 @@ function leafEntry(cells: CellStore, leaf: number, index: number): number {
   return nk;
 }
 
-/** Appends the nk offsets of a subkey list to out, stopping with an error once more than `limit` appear. */
-function collectSubkeys(cells: CellStore, list: number, out: number[], limit: number, rootAllowed: boolean): void {
+/**
+ * Writes the nk offsets of a subkey list to `out` from index `found` on, stopping with an error once more than
+ * `limit` appear in all; returns the index after the last one written.
+ */
+function collectSubkeys(cells: CellStore, list: number, out: number[], found: number, limit: number, rootAllowed: boolean): number {
   readListHeader(cells, list, rootAllowed);
   const signature = cells.u16(list + 4);
   const n = cells.u16(list + 6);
   if (signature === SIG_RI) {
-    for (let i = 0; i < n; i++) collectSubkeys(cells, cells.u32(list + 8 + i * 4), out, limit, false);
-    return;
+    for (let i = 0; i < n; i++) found = collectSubkeys(cells, cells.u32(list + 8 + i * 4), out, found, limit, false);
+    return found;
   }
-  if (out.length + n > limit) cells.fail("bad-list", list, `subkey lists hold more entries than the key's count of ${limit}`);
+  if (found + n > limit) cells.fail("bad-list", list, `subkey lists hold more entries than the key's count of ${limit}`);
   const stride = leafStride(signature);
-  for (let i = 0; i < n; i++) out.push(cells.u32(list + 8 + i * stride));
+  for (let i = 0; i < n; i++) out[found++] = cells.u32(list + 8 + i * stride);
+  return found;
 }
 
 /** compareNames(name, nk's name) without decoding the nk's name. */

@@ -1,7 +1,7 @@
 // Hive → .reg text, as regedit exports a key: the key itself, then each subkey's tree depth-first, subkeys
 // in the hive's (sorted) order and values in stored order.
 
-import { type Hive, type HiveKey, StoredText, decodeLatin1, decodeUtf16le } from "../hive/index.ts";
+import { type Hive, KeyWalk, StoredText, decodeLatin1, decodeUtf16le } from "../hive/index.ts";
 import type { RegEncoding, RegTextSink } from "./encoding.ts";
 import { RegExportError } from "./errors.ts";
 import { RegFormatter, storedText } from "./serialize.ts";
@@ -43,31 +43,36 @@ function writeExport(hive: Hive, keyPath: string, options: RegExportOptions, sin
   if (problem !== undefined) throw new RegExportError(`key ${JSON.stringify(topNames.join("\\"))} ${problem}`);
   // Full paths are only needed in error messages, so they are not built for every key.
   const prefix = prefixComponents.join("\\");
-  const fullPath = (key: HiveKey) => (key.path === "" ? prefix : `${prefix}\\${key.path}`);
+  const walk = new KeyWalk(top);
+  const fullPath = (nk: number) => {
+    const path = walk.path(nk);
+    return path === "" ? prefix : `${prefix}\\${path}`;
+  };
   const topName = storedText(topNames.join("\\"));
 
-  // Names and data go straight from the hive's bytes into the text (HiveKey.storedName, valueCursor):
-  // decoding names to strings, copying data and a handle per value cost more than the writing.
+  // Names and data go straight from the hive's bytes into the text (KeyWalk.storedName, values): decoding
+  // names to strings, copying data and a handle per key or value cost more than the writing.
   const name = new StoredText();
   // An explicit stack (hives nest up to 512 levels, deeper than the guest's interpreter likes to recurse):
-  // the keys still to write, the next one last, beside the length of each one's parent path in the output.
-  const pendingKeys: HiveKey[] = [top];
-  const parentPathLengths: number[] = [0];
-  for (let key = pendingKeys.pop(); key !== undefined; key = pendingKeys.pop()) {
-    const pathLength = out.keyUnder(parentPathLengths.pop() as number, key === top ? topName : key.storedName(name));
-    for (const value = key.valueCursor(); value.next(); ) {
+  // per key still to write, the next one last, its nk offset, its depth and the length of its parent's path
+  // in the output.
+  const pending: number[] = [walk.start, walk.startDepth, 0];
+  while (pending.length > 0) {
+    const parentPathLength = pending.pop() as number;
+    const depth = pending.pop() as number;
+    const nk = pending.pop() as number;
+    const pathLength = out.keyUnder(parentPathLength, nk === walk.start ? topName : walk.storedName(nk, name));
+    for (const value = walk.values(nk); value.next(); ) {
       if (!out.storedValue(value.name, value.type, value.data, value.dataStart, value.dataLength)) {
-        throw out.valueNameError(fullPath(key), decodeStoredText(value.name));
+        throw out.valueNameError(fullPath(nk), decodeStoredText(value.name));
       }
     }
-    const subkeys = key.subkeys();
-    for (let i = subkeys.length - 1; i >= 0; i--) {
-      const subkey = subkeys[i];
-      if (!out.canWriteKeyName(subkey.storedName(name))) {
-        throw new RegExportError(`key ${JSON.stringify(fullPath(subkey))} ${out.keyNameProblem(subkey.name)}`);
+    for (let i = walk.subkeys(nk, depth) - 1; i >= 0; i--) {
+      const subkey = walk.subkey(i);
+      if (!out.canWriteKeyName(walk.storedName(subkey, name))) {
+        throw new RegExportError(`key ${JSON.stringify(fullPath(subkey))} ${out.keyNameProblem(decodeStoredText(name))}`);
       }
-      pendingKeys.push(subkey);
-      parentPathLengths.push(pathLength);
+      pending.push(subkey, depth + 1, pathLength);
     }
   }
   return out.finish();
