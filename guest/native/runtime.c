@@ -298,23 +298,26 @@ static void track_rejection(JSContext *ctx, JSValueConst promise, JSValueConst r
  * merely loading its bytecode; collecting then finds nothing to free and costs about 5% of startup. */
 #define INITIAL_GC_THRESHOLD (1024 * 1024)
 
+/* NULL, with the reason printed, when the engine cannot be created. */
 static JSContext *new_context(JSRuntime **runtime)
 {
+    JSContext *ctx = NULL;
     *runtime = JS_NewRuntime();
-    if (!*runtime)
-        return NULL;
-    JS_SetGCThreshold(*runtime, INITIAL_GC_THRESHOLD);
-    return JS_NewContext(*runtime);
+    if (*runtime) {
+        JS_SetGCThreshold(*runtime, INITIAL_GC_THRESHOLD);
+        ctx = JS_NewContext(*runtime);
+    }
+    if (!ctx)
+        dprintf(STDERR_FILENO, "%s: cannot create the JavaScript engine (out of memory)\n", program_name);
+    return ctx;
 }
 
 static int run_program(const uint8_t *payload, size_t payload_length)
 {
     JSRuntime *rt;
     JSContext *ctx = new_context(&rt);
-    if (!ctx) {
-        dprintf(STDERR_FILENO, "%s: cannot create the JavaScript engine (out of memory)\n", program_name);
+    if (!ctx)
         return EXIT_PROGRAM_FAILED;
-    }
     JS_SetModuleLoaderFunc(rt, NULL, load_module, NULL);
     JS_SetHostPromiseRejectionTracker(rt, track_rejection, NULL);
     if (install_console(ctx) < 0) {
@@ -413,10 +416,8 @@ static int compile_module(const char *source_path, const char *output_path)
     const char *module_name = slash ? slash + 1 : source_path;
     JSRuntime *rt;
     JSContext *ctx = new_context(&rt);
-    if (!ctx) {
-        dprintf(STDERR_FILENO, "%s: cannot create the JavaScript engine (out of memory)\n", program_name);
+    if (!ctx)
         return EXIT_PROGRAM_FAILED;
-    }
     /* The parser resolves imports as it compiles, which also rejects any import but "sys" here, at build
      * time, rather than when the program starts in the guest. */
     JS_SetModuleLoaderFunc(rt, NULL, load_module, NULL);

@@ -505,8 +505,6 @@ static JSValue sys_sync(JSContext *ctx, JSValueConst this_value, int argc, JSVal
     return JS_UNDEFINED;
 }
 
-#define INT_CONSTANT(name) JS_PROP_INT32_DEF(#name, name, JS_PROP_ENUMERABLE)
-
 const JSCFunctionListEntry sys_fs_functions[] = {
     JS_CFUNC_DEF("open", 3, sys_open),
     JS_CFUNC_DEF("close", 1, sys_close),

@@ -56,6 +56,9 @@ JSValue sys_new_uint8array(JSContext *ctx, uint8_t *buffer, size_t length);
 int sys_set_number(JSContext *ctx, JSValueConst object, const char *name, double value);
 int sys_set_string(JSContext *ctx, JSValueConst object, const char *name, const char *value);
 
+/* A C constant exported under its own name, for the function tables. */
+#define INT_CONSTANT(name) JS_PROP_INT32_DEF(#name, name, JS_PROP_ENUMERABLE)
+
 extern const JSCFunctionListEntry sys_fs_functions[];
 extern const int sys_fs_function_count;
 extern const JSCFunctionListEntry sys_process_functions[];

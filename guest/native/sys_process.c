@@ -230,8 +230,6 @@ static JSValue sys_exit(JSContext *ctx, JSValueConst this_value, int argc, JSVal
     exit((int)code);
 }
 
-#define INT_CONSTANT(name) JS_PROP_INT32_DEF(#name, name, JS_PROP_ENUMERABLE)
-
 const JSCFunctionListEntry sys_process_functions[] = {
     JS_CFUNC_DEF("spawn", 4, sys_spawn),
     JS_CFUNC_DEF("waitpid", 2, sys_waitpid),
