@@ -1,22 +1,12 @@
 // Boot benchmarks: cold boots of the default disk, snapshot restores, and the smallest guest memory that boots.
-import { availableParallelism, cpus } from "node:os";
 import { Machine, MachineEndedError, MachineTimeoutError } from "../emulator/machine.ts";
 import { loadDiskImage, loadFirmware } from "../emulator/node.ts";
 import { ensureDefaultDisk } from "../images/disk.ts";
+import { machineName, median } from "./stats.ts";
 
 const COLD_BOOTS = 5;
 const RESTORES = 5;
 const TIMEOUT_MS = 60_000;
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-export function machineName(): string {
-  return `${cpus()[0]?.model ?? "unknown CPU"}, ${availableParallelism()} cores, Node ${process.version}`;
-}
 
 async function coldBoot(diskFile: string, memoryMiB: number, jit = false) {
   const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk: loadDiskImage(diskFile) }, memoryMiB, jit });

@@ -10,6 +10,7 @@ import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, statSync, write
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { median } from "./stats.ts";
 
 const RUNS = 5;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,12 +40,6 @@ function timed(command: string, args: string[], stdoutFile = "/dev/null"): Run {
   } finally {
     closeSync(out);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function summary(runs: Run[]): { seconds: number; peakRssMiB: number } {

@@ -105,7 +105,7 @@ export class Machine {
   /** Builds the PC and powers it on. The disk bytes are used in place: guest writes land in them. */
   static async start(options: MachineOptions): Promise<Machine> {
     const { firmware, boot } = options;
-    const disk = boot.kind === "disk" ? boot.disk : boot.disk;
+    const disk = boot.disk;
     const v86Options: V86Options = {
       wasm_path: firmware.wasmPath,
       bios: { buffer: exactBuffer(firmware.bios) },

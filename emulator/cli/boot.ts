@@ -76,7 +76,6 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const quit = attachStdin(machine);
   const finished: Promise<{ result: BootReport["result"]; reason?: string }> = (async () => {
     const deadline = timeoutS === undefined ? undefined : timeoutS * 1000;
-    const ended = machine.ended().then(outcomeResult);
     if (until) {
       try {
         await machine.waitForPhase(until as (typeof PHASES)[number], deadline ?? Infinity);
@@ -87,7 +86,10 @@ export async function bootCommand(argv: string[]): Promise<number> {
         throw err;
       }
     }
-    const racers: Promise<{ result: BootReport["result"]; reason?: string }>[] = [ended, quit.promise];
+    const racers: Promise<{ result: BootReport["result"]; reason?: string }>[] = [
+      machine.ended().then(outcomeResult),
+      quit.promise,
+    ];
     let timer: ReturnType<typeof setTimeout> | undefined;
     if (deadline !== undefined) {
       racers.push(

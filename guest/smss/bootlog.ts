@@ -2,7 +2,7 @@
 // synced so that the host can read it out of the disk image afterwards.
 import * as sys from "sys";
 import { ntToGuestPath } from "../../src/ntpath/index.ts";
-import { asciiText } from "./text.ts";
+import { decodeLatin1 } from "../../src/hive/text.ts";
 
 export const BOOT_LOG = "\\SystemRoot\\ntbtlog.txt";
 
@@ -14,7 +14,7 @@ export function recordBoot(facts: { pid: number; kernelRelease: string; commandL
   const file = ntToGuestPath(BOOT_LOG);
   let previous = "";
   try {
-    previous = asciiText(sys.readFile(file));
+    previous = decodeLatin1(sys.readFile(file));
   } catch (err) {
     if (!(err instanceof sys.SysError && err.code === "ENOENT")) throw err;
   }

@@ -4,7 +4,7 @@ import * as sys from "sys";
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { say } from "./console.ts";
 import { report } from "./probe.ts";
-import { asciiText } from "./text.ts";
+import { decodeLatin1 } from "../../src/hive/text.ts";
 
 const POLL_INTERVAL_MS = 100;
 
@@ -47,7 +47,7 @@ function reapChildren(): void {
 
 function readAvailable(fd: number): string {
   try {
-    return asciiText(sys.read(fd, 4096));
+    return decodeLatin1(sys.read(fd, 4096));
   } catch (err) {
     if (err instanceof sys.SysError && err.code === "EAGAIN") return "";
     throw err;

@@ -1,10 +1,10 @@
 // What the kernel tells about the machine: command line, memory, release.
 import * as sys from "sys";
-import { asciiText } from "./text.ts";
+import { decodeLatin1 } from "../../src/hive/text.ts";
 
 export function readSystemInfo(): { commandLine: string; memoryKiB: number; kernelRelease: string } {
   return {
-    commandLine: asciiText(sys.readFile("/proc/cmdline")).trim(),
+    commandLine: decodeLatin1(sys.readFile("/proc/cmdline")).trim(),
     memoryKiB: Math.round(sys.sysinfo().totalRam / 1024),
     kernelRelease: sys.uname().release,
   };
