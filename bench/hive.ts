@@ -15,7 +15,7 @@ import { median } from "./stats.ts";
 const RUNS = 5;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const hivesDir = resolve(repoRoot, "../shared/hives");
-const smss86 = join(repoRoot, "bin/smss86.mjs");
+const smss86 = join(repoRoot, "bin/smss86.cjs");
 
 interface Run {
   seconds: number;

@@ -87,7 +87,7 @@ describe("boot variants", () => {
   it("`smss86 boot --until ready --json FILE` exits 0 and reports every phase", () => {
     const dir = mkdtempSync(join(tmpdir(), "smss86-cli-"));
     const report = join(dir, "report.json");
-    const result = spawnSync(process.execPath, ["bin/smss86.mjs", "boot", "--until", "ready", "--json", report], {
+    const result = spawnSync(process.execPath, ["bin/smss86.cjs", "boot", "--until", "ready", "--json", report], {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 120_000,
@@ -110,7 +110,7 @@ describe("boot variants", () => {
   });
 
   it("takes console commands piped into `smss86 boot` and ends when the guest powers off", () => {
-    const result = spawnSync(process.execPath, ["bin/smss86.mjs", "boot", "--timeout", "60"], {
+    const result = spawnSync(process.execPath, ["bin/smss86.cjs", "boot", "--timeout", "60"], {
       cwd: REPO_ROOT,
       input: "ver\nshutdown\n",
       stdio: ["pipe", "pipe", "pipe"],
@@ -148,7 +148,7 @@ describe("bad disk images", () => {
     let status = 0;
     let stderr = "";
     try {
-      execFileSync(process.execPath, ["bin/smss86.mjs", "boot", "--disk", join(dir, "nope.img"), "--until", "ready"], {
+      execFileSync(process.execPath, ["bin/smss86.cjs", "boot", "--disk", join(dir, "nope.img"), "--until", "ready"], {
         stdio: ["ignore", "pipe", "pipe"],
         timeout: 30_000,
       });

@@ -1,4 +1,4 @@
-// `smss86 hive` as a user runs it: node bin/smss86.mjs hive ..., checked against hivexget / hivexregedit.
+// `smss86 hive` as a user runs it: node bin/smss86.cjs hive ..., checked against hivexget / hivexregedit.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ import { edgeDir, hivexDump, repoRoot, tempDir } from "./hive-helpers.ts";
 const SYSTEM_REG = join(repoRoot, "images/hives/SYSTEM.reg");
 
 function smss86(...args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
-  const run = spawnSync(process.execPath, [join(repoRoot, "bin/smss86.mjs"), "hive", ...args], {
+  const run = spawnSync(process.execPath, [join(repoRoot, "bin/smss86.cjs"), "hive", ...args], {
     cwd: repoRoot,
     maxBuffer: 1 << 30,
   });

@@ -209,11 +209,13 @@ export class KeyWalk {
   private readonly cursor: ValueCursor;
   private readonly children: number[] = [];
   /**
-   * Per 8-byte cell slot of the bins: the number of the last subkey list that named the cell there, so that
-   * a key named twice in one list is found without a set per list.
+   * A bit per 8-byte cell slot of the bins, set for the cells the subkey list being checked has named so
+   * far (and clear again after each list), so that a key named twice in one list is found without a set
+   * per list. A bit rather than a word: the bitmap of a large hive stays a few pages, and touching fresh
+   * pages is a good part of a short run's cost.
    */
-  private readonly listedBy: Uint32Array;
-  private lists = 0;
+  private readonly listed: Uint8Array;
+  private readonly slots: number;
 
   constructor(start: HiveKey) {
     const hive = start.hive;
@@ -222,7 +224,8 @@ export class KeyWalk {
     this.cells = hive.cells;
     this.root = hive.root.offset;
     this.cursor = new ValueCursor(hive.cells, hive.usesBigData);
-    this.listedBy = new Uint32Array(Math.ceil(hive.cells.binsSize / 8));
+    this.slots = Math.ceil(hive.cells.binsSize / 8);
+    this.listed = new Uint8Array(Math.ceil(this.slots / 8));
   }
 
   /** HiveKey.storedName for the key at nk. */
@@ -249,19 +252,27 @@ export class KeyWalk {
     const children = this.children;
     const count = listSubkeys(cells, nk, children);
     if (count > 1) {
-      const list = ++this.lists;
-      const listedBy = this.listedBy;
-      for (let i = 0; i < count; i++) {
-        const child = children[i];
+      const listed = this.listed;
+      let marked = 0;
+      let twice = -1;
+      for (; marked < count; marked++) {
+        const child = children[marked];
         const slot = child >>> 3;
         // Offsets that are no cell's have no slot: such a list gets the check of HiveKey.subkeys.
-        if (child % 8 !== 0 || slot >= listedBy.length) {
-          checkNoneTwice(cells, children.slice(0, count));
+        if (child % 8 !== 0 || slot >= this.slots) break;
+        const bit = 1 << (slot & 7);
+        if ((listed[slot >>> 3] & bit) !== 0) {
+          twice = child;
           break;
         }
-        if (listedBy[slot] === list) cells.fail("bad-list", child, "key node appears twice in one subkey list");
-        listedBy[slot] = list;
+        listed[slot >>> 3] |= bit;
       }
+      for (let i = 0; i < marked; i++) {
+        const slot = children[i] >>> 3;
+        listed[slot >>> 3] &= ~(1 << (slot & 7));
+      }
+      if (twice >= 0) cells.fail("bad-list", twice, "key node appears twice in one subkey list");
+      if (marked < count) checkNoneTwice(cells, children.slice(0, count));
     }
     for (let i = 0; i < count; i++) checkChild(cells, nk, depth, this.root, children[i]);
     return count;

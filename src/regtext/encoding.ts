@@ -90,83 +90,90 @@ function positionAt(units: Uint16Array, index: number): { line: number; column: 
 export type RegTextSink = (chunk: Uint8Array) => void;
 
 /**
- * The buffer's first size and, with a sink, about what is handed over at a time (a Linux pipe's capacity):
- * few calls, and a buffer that stays in the CPU's cache.
+ * The buffer's first size in code units and, with a sink, about what is handed over at a time (in UTF-16LE,
+ * a Linux pipe's capacity): few calls, and a buffer that stays in the CPU's cache.
  */
-const CHUNK_BYTES = 1 << 16;
+const CHUNK_UNITS = 1 << 15;
 
-const HEX_CODES = Uint8Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
-/** Each byte's two hex digits, to store with one write: in UTF-8 as a little-endian u16, in UTF-16LE a u32. */
-const HEX_PAIRS_UTF8 = Uint16Array.from({ length: 256 }, (_, byte) => HEX_CODES[byte >> 4] | (HEX_CODES[byte & 15] << 8));
-const HEX_PAIRS_UTF16 = Uint32Array.from({ length: 256 }, (_, byte) => HEX_CODES[byte >> 4] | (HEX_CODES[byte & 15] << 16));
+/** Each byte's hex digits as UTF-16 code units. */
+const HEX_CODES = Uint16Array.from("0123456789abcdef", (digit) => digit.charCodeAt(0));
+const HEX_HIGH = Uint16Array.from({ length: 256 }, (_, byte) => HEX_CODES[byte >> 4]);
+const HEX_LOW = Uint16Array.from({ length: 256 }, (_, byte) => HEX_CODES[byte & 15]);
 
 const REG_BINARY = 3;
 
-const asciiCodes = (text: string) => Uint8Array.from(text, (character) => character.charCodeAt(0));
-const KEY_OPEN = asciiCodes("\r\n[");
-const KEY_CLOSE = asciiCodes("]\r\n");
-const DWORD = asciiCodes("dword:");
-const HEX = asciiCodes("hex:");
-const HEX_TYPED = asciiCodes("hex(");
-const HEX_TYPED_END = asciiCodes("):");
+/** What a UTF-16 code unit is to quoted .reg text, looked up by unit. */
+const PLAIN = 0;
+const ESCAPED = 1; // " and \
+const LINE_BREAK = 2;
+const NUL = 3;
+const LEADING_SURROGATE = 4;
+const TRAILING_SURROGATE = 5;
+const UNIT_KIND = new Uint8Array(0x10000).fill(PLAIN);
+UNIT_KIND[0x00] = NUL;
+UNIT_KIND[0x0a] = LINE_BREAK;
+UNIT_KIND[0x0d] = LINE_BREAK;
+UNIT_KIND[0x22] = ESCAPED;
+UNIT_KIND[0x5c] = ESCAPED;
+UNIT_KIND.fill(LEADING_SURROGATE, 0xd800, 0xdc00);
+UNIT_KIND.fill(TRAILING_SURROGATE, 0xdc00, 0xe000);
+
+const units = (text: string) => Uint16Array.from(text, (character) => character.charCodeAt(0));
+const DWORD = units("dword:");
+const HEX = units("hex:");
+
+/** UTF-16LE text is the writer's code units as they lie in memory, which needs a little-endian host. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
- * Builds encoded .reg text straight into a byte buffer, a line's piece per call (key paths, value names,
- * string, dword and hex data): an export of a large hive is tens of megabytes, and building JS strings first
- * would multiply the work and the memory. Each piece reserves room once (hex data a line at a time) and
- * stores bytes directly; when each piece is used is RegFormatter's business.
+ * Builds .reg text as UTF-16 code units straight into a buffer, a line's piece per call (key paths, value
+ * names, string, dword and hex data), and encodes it whole chunks at a time: UTF-16LE is the buffer's own
+ * bytes, UTF-8 a conversion of each chunk. An export of a large hive is tens of megabytes; building JS
+ * strings first would multiply the work and the memory. Each piece reserves room once (hex data a line at a
+ * time) and stores units directly; when each piece is used is RegFormatter's business.
  *
- * With a sink, the buffer is handed over whenever it fills and then reused, so memory stays small however
- * large the text. Without one it grows fourfold when full: few large allocations cost far less (in copying
- * and in garbage collections triggered by external memory) than many chunks joined at the end, and pages
- * never written are never touched.
+ * With a sink, the buffer is encoded and handed over whenever it fills, then reused, so memory stays small
+ * however large the text. Without one it grows fourfold when full: few large allocations cost far less (in
+ * copying and in garbage collections triggered by external memory) than many chunks joined at the end.
+ *
+ * The pieces are kept small and their loops take the same steps for every code unit, rare ones included
+ * (a backslash is stored before every unit and kept only before one that needs escaping; a unit's kind
+ * comes from one table). An export runs for a tenth of a second, most of it before V8 has compiled these
+ * loops: small functions compile sooner, and a path first taken after compiling throws the code away.
  */
 export class RegTextWriter {
-  // Bytes past `length` are always zero, so UTF-16LE output only writes the low byte of ASCII characters.
-  private buffer: Uint8Array;
-  /** The buffer's bytes, for storing two or four at once. */
-  private view: DataView;
+  private units: Uint16Array;
+  /** Units in the buffer. */
   private length = 0;
-  private readonly wide: boolean;
-  /** Bytes per ASCII character: 2 in UTF-16LE, 1 in UTF-8. */
-  private readonly step: number;
-  /** The encoded key path keyLine() wrote last; its prefixes are the paths of that key's ancestors. */
-  private path = new Uint8Array(1024);
+  /** UTF-8 output: an unpaired surrogate cannot be written (in UTF-16LE it can). */
+  private readonly utf8: boolean;
+  /** The key path keyLine() wrote last; its prefixes are the paths of that key's ancestors. */
+  private path = new Uint16Array(CHUNK_UNITS);
+  /** Views of the path's first n units, by n, made once each. */
+  private pathViews: Uint16Array[] = [];
+  /** A chunk encoded as UTF-8, for the sink. */
+  private utf8Bytes = new Uint8Array(0);
 
   constructor(
     readonly encoding: RegEncoding,
     private readonly sink?: RegTextSink,
   ) {
-    this.wide = encoding === "utf-16le";
-    this.step = this.wide ? 2 : 1;
-    // Each stored twice on purpose: V8 takes a field stored only once for a constant, and when reserve()
-    // first replaces the buffer it deoptimises every function compiled on that assumption.
-    this.buffer = new Uint8Array(0);
-    this.view = new DataView(this.buffer.buffer);
-    this.buffer = new Uint8Array(CHUNK_BYTES);
-    this.view = new DataView(this.buffer.buffer);
-    if (this.wide) {
-      this.buffer[0] = 0xff;
-      this.buffer[1] = 0xfe;
-      this.length = 2;
-    }
-  }
-
-  /** Appends text whose characters are all ASCII (the format's own syntax). */
-  ascii(text: string): void {
-    const count = text.length;
-    const step = this.step;
-    this.reserve(count * step);
-    const buffer = this.buffer;
-    let at = this.length;
-    for (let i = 0; i < count; i++, at += step) buffer[at] = text.charCodeAt(i);
-    this.length = at;
+    if (!LITTLE_ENDIAN) throw new Error("RegTextWriter stores UTF-16LE as native code units: it needs a little-endian host");
+    this.utf8 = encoding === "utf-8";
+    // Set twice on purpose: V8 takes a field stored only once for a constant, and when makeRoom() first
+    // replaces the buffer it drops every function compiled on that assumption.
+    this.units = new Uint16Array(0);
+    this.units = new Uint16Array(CHUNK_UNITS);
+    if (!this.utf8) this.units[this.length++] = 0xfeff;
   }
 
   /** Appends any text; in UTF-8 the caller has made sure it has no unpaired surrogate. */
   text(text: string): void {
-    this.reserve(text.length * 3);
-    this.length = this.putText(this.length, text);
+    this.reserve(text.length);
+    const units = this.units;
+    let at = this.length;
+    for (let i = 0; i < text.length; i++) units[at++] = text.charCodeAt(i);
+    this.length = at;
   }
 
   /** True when the text has no line break and, in UTF-8, no unpaired surrogate. */
@@ -174,7 +181,7 @@ export class RegTextWriter {
     for (let i = 0; i < text.length; i++) {
       const unit = text.charCodeAt(i);
       if (unit === 0x0a || unit === 0x0d) return false;
-      if (unit < 0xd800 || unit > 0xdfff || this.wide) continue;
+      if (unit < 0xd800 || unit > 0xdfff || !this.utf8) continue;
       const next = text.charCodeAt(i + 1);
       if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return false;
       i++;
@@ -190,7 +197,7 @@ export class RegTextWriter {
     for (let i = name.start; i < end; i += unitBytes) {
       const unit = latin1 ? bytes[i] : bytes[i] | (bytes[i + 1] << 8);
       if (unit === 0x0a || unit === 0x0d || unit === 0x5c) return false;
-      if (unit < 0xd800 || unit > 0xdfff || this.wide) continue;
+      if (unit < 0xd800 || unit > 0xdfff || !this.utf8) continue;
       const next = i + 2 < end ? bytes[i + 2] | (bytes[i + 3] << 8) : 0;
       if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return false;
       i += 2;
@@ -199,41 +206,38 @@ export class RegTextWriter {
   }
 
   /**
-   * Appends a key's line, "\r\n[path]\r\n", and returns the path's length in bytes. The path is the first
-   * `parentLength` bytes of the path this method wrote last (the parent's path, as returned for it), a
-   * backslash and `name`; or only `name` when `parentLength` is 0. Copying the parent's encoded path is much
-   * cheaper than encoding it again for every key, and keeping it apart from the output lets the output go
-   * to the sink meanwhile. The caller has checked `name` with canWriteKeyName.
+   * Appends a key's line, "\r\n[path]\r\n", and returns the path's length in code units. The path is the
+   * first `parentLength` units of the path this method wrote last (the parent's path, as returned for it),
+   * a backslash and `name`; or only `name` when `parentLength` is 0. Keeping the path apart from the output
+   * lets the output go to the sink meanwhile; copying the parent's part is much cheaper than encoding it
+   * again for every key. The caller has checked `name` with canWriteKeyName.
    */
   keyLine(parentLength: number, name: StoredText): number {
-    // Handing the text over here, between keys, once the buffer is half full, leaves the pieces' own room
-    // checks little to do (only a key with more than half a chunk of text needs them): V8 optimises a
-    // function for the branches it has seen taken and deoptimises it when it first takes another.
-    if (this.sink !== undefined && this.length > CHUNK_BYTES / 2) this.flush();
-    const step = this.step;
-    // A stored byte takes at most 2 bytes of output (Latin-1 in UTF-8), a stored UTF-16 unit at most 3.
-    this.reserve(parentLength + (name.length * 2 + 7) * step);
-    const buffer = this.buffer;
-    let at = this.putAscii(this.length, KEY_OPEN);
-    if (parentLength > 0) {
-      buffer.set(this.path.subarray(0, parentLength), at);
-      at += parentLength;
+    const { bytes, latin1 } = name;
+    const nameEnd = name.start + (latin1 ? name.length : name.length & ~1);
+    const pathLength = parentLength + (parentLength > 0 ? 1 : 0) + (latin1 ? name.length : name.length >>> 1);
+    if (pathLength > this.path.length) this.growPath(pathLength);
+    const path = this.path;
+    let end = parentLength;
+    if (parentLength > 0) path[end++] = 0x5c; // \
+    if (latin1) {
+      for (let i = name.start; i < nameEnd; i++) path[end++] = bytes[i];
+    } else {
+      for (let i = name.start; i < nameEnd; i += 2) path[end++] = bytes[i] | (bytes[i + 1] << 8);
     }
-    const tailStart = at;
-    if (parentLength > 0) {
-      buffer[at] = 0x5c; // backslash
-      at += step;
-    }
-    at = this.putStoredName(at, name);
-    const length = parentLength + at - tailStart;
-    if (length > this.path.length) {
-      const grown = new Uint8Array(Math.max(length, this.path.length * 2));
-      grown.set(this.path.subarray(0, parentLength));
-      this.path = grown;
-    }
-    this.path.set(buffer.subarray(tailStart, at), parentLength);
-    this.length = this.putAscii(at, KEY_CLOSE);
-    return length;
+    this.reserve(pathLength + 6);
+    const units = this.units;
+    const at = this.length;
+    units[at] = 0x0d;
+    units[at + 1] = 0x0a;
+    units[at + 2] = 0x5b; // [
+    units.set(this.pathView(pathLength), at + 3);
+    const close = at + 3 + pathLength;
+    units[close] = 0x5d; // ]
+    units[close + 1] = 0x0d;
+    units[close + 2] = 0x0a;
+    this.length = close + 3;
+    return pathLength;
   }
 
   /**
@@ -245,61 +249,30 @@ export class RegTextWriter {
     const { bytes, latin1 } = name;
     const count = latin1 ? name.length : name.length >>> 1;
     const unitBytes = latin1 ? 1 : 2;
-    const wide = this.wide;
-    const step = this.step;
-    // Each character may be escaped and takes at most 3 bytes of UTF-8.
-    this.reserve((count * 2 + 3) * (wide ? 2 : 3));
-    const buffer = this.buffer;
-    let at = this.length;
-    if (count === 0) {
-      buffer[at] = 0x40; // @
-      buffer[at + step] = 0x3d; // =
-      this.length = at + 2 * step;
-      return 2;
-    }
-    let written = count + 3;
-    buffer[at] = 0x22;
-    at += step;
+    const strict = this.utf8;
+    // Each character may be escaped.
+    this.reserve(count * 2 + 3);
+    const units = this.units;
+    const start = this.length;
+    units[start] = count === 0 ? 0x40 : 0x22; // @ for the default value, else a quote
+    let at = start + 1;
+    let pairOpen = false;
     const end = name.start + count * unitBytes;
     for (let i = name.start; i < end; i += unitBytes) {
       const unit = latin1 ? bytes[i] : bytes[i] | (bytes[i + 1] << 8);
-      if (unit > 0x22 && unit < 0x80 && unit !== 0x5c) {
-        // Most characters: ASCII with nothing to check or escape (a zero high byte is already there).
-        buffer[at] = unit;
-        at += step;
-        continue;
-      }
-      if (unit === 0x5c || unit === 0x22) {
-        buffer[at] = 0x5c;
-        at += step;
-        written++;
-      } else if (unit === 0x0a || unit === 0x0d) {
-        this.unwrite(at);
-        return -1;
-      }
-      if (wide) {
-        buffer[at] = unit & 0xff;
-        buffer[at + 1] = unit >>> 8;
-        at += 2;
-      } else if (unit < 0x80) {
-        buffer[at++] = unit;
-      } else {
-        let low = 0;
-        if (unit >= 0xd800 && unit <= 0xdfff) {
-          i += 2;
-          low = i < end ? bytes[i] | (bytes[i + 1] << 8) : 0;
-          if (unit > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) {
-            this.unwrite(at);
-            return -1;
-          }
-        }
-        at = this.putUtf8(at, unit, low);
-      }
+      const kind = UNIT_KIND[unit];
+      const unpaired = (kind === TRAILING_SURROGATE) !== pairOpen;
+      if (kind === LINE_BREAK || (unpaired && strict)) return -1;
+      pairOpen = kind === LEADING_SURROGATE;
+      units[at] = 0x5c;
+      at += kind === ESCAPED ? 1 : 0;
+      units[at++] = unit;
     }
-    buffer[at] = 0x22;
-    buffer[at + step] = 0x3d; // =
-    this.length = at + 2 * step;
-    return written;
+    if (pairOpen && strict) return -1;
+    if (count !== 0) units[at++] = 0x22;
+    units[at++] = 0x3d; // =
+    this.length = at;
+    return at - start;
   }
 
   /**
@@ -311,71 +284,44 @@ export class RegTextWriter {
   stringLine(data: Uint8Array, start: number, length: number): boolean {
     const end = start + length - 2;
     if (length < 2 || (length & 1) !== 0 || data[end + 1] !== 0 || data[end] !== 0) return false;
-    const wide = this.wide;
-    const step = this.step;
-    // Each code unit may be escaped and takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
-    this.reserve((length + 2) * (wide ? 2 : 3));
-    const buffer = this.buffer;
-    const view = this.view;
+    // Each code unit may be escaped.
+    this.reserve(length + 4);
+    const units = this.units;
     let at = this.length;
-    buffer[at] = 0x22;
-    at += step;
+    units[at++] = 0x22;
+    // A leading surrogate was the last unit: the next one must be a trailing one.
+    let pairOpen = false;
     for (let i = start; i < end; i += 2) {
       const unit = data[i] | (data[i + 1] << 8);
-      if (unit > 0x22 && unit !== 0x5c && (unit < 0xd800 || unit > 0xdfff)) {
-        // Most units: nothing to check or escape.
-        if (wide) {
-          view.setUint16(at, unit, true);
-          at += 2;
-        } else if (unit < 0x80) {
-          buffer[at++] = unit;
-        } else {
-          at = this.putUtf8(at, unit, 0);
-        }
-      } else if (unit < 0xd800) {
-        if (unit === 0 || unit === 0x0a || unit === 0x0d) {
-          this.unwrite(at);
-          return false;
-        }
-        if (unit === 0x5c || unit === 0x22) {
-          buffer[at] = 0x5c;
-          at += step;
-        }
-        buffer[at] = unit;
-        at += step;
-      } else {
-        // A surrogate: it must be a leading one followed by a trailing one inside the string.
-        const next = i + 2 < end ? data[i + 2] | (data[i + 3] << 8) : 0;
-        if (unit > 0xdbff || next < 0xdc00 || next > 0xdfff) {
-          this.unwrite(at);
-          return false;
-        }
-        if (wide) {
-          view.setUint16(at, unit, true);
-          view.setUint16(at + 2, next, true);
-          at += 4;
-        } else {
-          at = this.putUtf8(at, unit, next);
-        }
-        i += 2;
-      }
+      const kind = UNIT_KIND[unit];
+      if (kind === LINE_BREAK || kind === NUL || (kind === TRAILING_SURROGATE) !== pairOpen) return false;
+      pairOpen = kind === LEADING_SURROGATE;
+      units[at] = 0x5c;
+      at += kind === ESCAPED ? 1 : 0;
+      units[at++] = unit;
     }
-    buffer[at] = 0x22;
-    this.length = this.putLineEnd(at + step);
+    if (pairOpen) return false;
+    units[at] = 0x22;
+    units[at + 1] = 0x0d;
+    units[at + 2] = 0x0a;
+    this.length = at + 3;
     return true;
   }
 
   /** Appends dword:%08x of 4 bytes of little-endian data and ends the line. */
   dwordLine(data: Uint8Array, start: number): void {
-    const step = this.step;
-    this.reserve(16 * step);
-    const view = this.view;
-    let at = this.putAscii(this.length, DWORD);
-    for (let i = 3; i >= 0; i--, at += 2 * step) {
-      if (this.wide) view.setUint32(at, HEX_PAIRS_UTF16[data[start + i]], true);
-      else view.setUint16(at, HEX_PAIRS_UTF8[data[start + i]], true);
+    this.reserve(16);
+    const units = this.units;
+    let at = this.length;
+    units.set(DWORD, at);
+    at += DWORD.length;
+    for (let i = start + 3; i >= start; i--, at += 2) {
+      units[at] = HEX_HIGH[data[i]];
+      units[at + 1] = HEX_LOW[data[i]];
     }
-    this.length = this.putLineEnd(at);
+    units[at] = 0x0d;
+    units[at + 1] = 0x0a;
+    this.length = at + 2;
   }
 
   /**
@@ -385,181 +331,144 @@ export class RegTextWriter {
    * length of the line so far ("name"=).
    */
   hexLine(type: number, data: Uint8Array, start: number, length: number, column: number): void {
-    const step = this.step;
-    const wide = this.wide;
     // hex(ffffffff): and, for empty data, the line end.
-    this.reserve(16 * step);
-    const prefixStart = this.length;
-    let at = prefixStart;
+    this.reserve(16);
+    let at = this.length;
     if (type === REG_BINARY) {
-      at = this.putAscii(at, HEX);
+      this.units.set(HEX, at);
+      at += HEX.length;
     } else {
-      let digits = 1;
-      while (digits < 8 && type >>> (4 * digits) !== 0) digits++;
-      at = this.putAscii(at, HEX_TYPED);
-      for (let shift = 4 * (digits - 1); shift >= 0; shift -= 4, at += step) this.buffer[at] = HEX_CODES[(type >>> shift) & 15];
-      at = this.putAscii(at, HEX_TYPED_END);
+      at = this.typedHexPrefix(at, type);
     }
+    column += at - this.length;
     this.length = at;
-    column += (at - prefixStart) / step;
     const last = start + length - 1;
     let i = start;
     while (i <= last) {
       // Room for a line at a time (at most 25 bytes as "xx," and its break or line end), so that the buffer
       // need not grow however long the data.
-      this.reserve(80 * step);
-      const buffer = this.buffer;
-      const view = this.view;
+      this.reserve(80);
+      const units = this.units;
       at = this.length;
       // The line breaks after the comma of the byte that takes it to column 77; `lineEnd` is that byte + 1.
       const lineEnd = i + Math.max(1, Math.ceil((77 - column) / 3));
       const commaEnd = lineEnd > last ? last : lineEnd;
-      if (wide) {
-        for (; i < commaEnd; i++, at += 6) {
-          view.setUint32(at, HEX_PAIRS_UTF16[data[i]], true);
-          buffer[at + 4] = 0x2c; // ,
-        }
-      } else {
-        for (; i < commaEnd; i++, at += 3) {
-          view.setUint16(at, HEX_PAIRS_UTF8[data[i]], true);
-          buffer[at + 2] = 0x2c; // ,
-        }
+      for (; i < commaEnd; i++, at += 3) {
+        const byte = data[i];
+        units[at] = HEX_HIGH[byte];
+        units[at + 1] = HEX_LOW[byte];
+        units[at + 2] = 0x2c; // ,
       }
       if (lineEnd > last) {
-        if (wide) view.setUint32(at, HEX_PAIRS_UTF16[data[last]], true);
-        else view.setUint16(at, HEX_PAIRS_UTF8[data[last]], true);
-        this.length = at + 2 * step;
+        units[at] = HEX_HIGH[data[last]];
+        units[at + 1] = HEX_LOW[data[last]];
+        this.length = at + 2;
         break;
       }
-      buffer[at] = 0x5c; // backslash
-      buffer[at + step] = 0x0d;
-      buffer[at + 2 * step] = 0x0a;
-      buffer[at + 3 * step] = 0x20;
-      buffer[at + 4 * step] = 0x20;
-      this.length = at + 5 * step;
+      units[at] = 0x5c; // \
+      units[at + 1] = 0x0d;
+      units[at + 2] = 0x0a;
+      units[at + 3] = 0x20;
+      units[at + 4] = 0x20;
+      this.length = at + 5;
       column = 2;
     }
-    this.length = this.putLineEnd(this.length);
+    this.units[this.length] = 0x0d;
+    this.units[this.length + 1] = 0x0a;
+    this.length += 2;
   }
 
   /**
    * Ends the text and returns what was not handed to the sink: with a sink, the rest goes to it and this is
-   * empty; without one, this is all of the text (a view of the writer's buffer). The writer is done.
+   * empty; without one, this is all of the text. The writer is done.
    */
   finish(): Uint8Array {
-    if (this.sink === undefined) return this.buffer.subarray(0, this.length);
+    if (this.sink === undefined) return this.encode();
     if (this.length > 0) this.flush();
     return new Uint8Array(0);
   }
 
-  // The put* helpers store at `at` (room reserved by the caller) and return the offset after what they stored.
-
-  private putAscii(at: number, codes: Uint8Array): number {
-    const buffer = this.buffer;
-    const step = this.step;
-    for (let i = 0; i < codes.length; i++, at += step) buffer[at] = codes[i];
+  /** hex(type): with the type in lowercase hex digits, without leading zeros. */
+  private typedHexPrefix(at: number, type: number): number {
+    const units = this.units;
+    units[at++] = 0x68; // h
+    units[at++] = 0x65; // e
+    units[at++] = 0x78; // x
+    units[at++] = 0x28; // (
+    let digits = 1;
+    while (digits < 8 && type >>> (4 * digits) !== 0) digits++;
+    for (let shift = 4 * (digits - 1); shift >= 0; shift -= 4) units[at++] = HEX_CODES[(type >>> shift) & 15];
+    units[at++] = 0x29; // )
+    units[at++] = 0x3a; // :
     return at;
   }
 
-  private putLineEnd(at: number): number {
-    this.buffer[at] = 0x0d;
-    this.buffer[at + this.step] = 0x0a;
-    return at + 2 * this.step;
+  private pathView(length: number): Uint16Array {
+    return this.pathViews[length] ?? (this.pathViews[length] = this.path.subarray(0, length));
   }
 
-  private putText(at: number, text: string): number {
-    const buffer = this.buffer;
-    const count = text.length;
-    if (this.wide) {
-      for (let i = 0; i < count; i++, at += 2) {
-        const unit = text.charCodeAt(i);
-        // A zero high byte is already there.
-        if (unit < 0x100) buffer[at] = unit;
-        else this.view.setUint16(at, unit, true);
-      }
-      return at;
-    }
-    for (let i = 0; i < count; i++) {
-      const unit = text.charCodeAt(i);
-      at = this.putUtf8(at, unit, unit >= 0xd800 && unit <= 0xdbff ? text.charCodeAt(++i) : 0);
-    }
-    return at;
-  }
-
-  /** A name checked by canWriteKeyName. */
-  private putStoredName(at: number, name: StoredText): number {
-    const buffer = this.buffer;
-    const bytes = name.bytes;
-    const start = name.start;
-    if (name.latin1) {
-      const end = start + name.length;
-      // In UTF-16LE a zero high byte is already there.
-      if (this.wide) for (let i = start; i < end; i++, at += 2) buffer[at] = bytes[i];
-      else for (let i = start; i < end; i++) at = this.putUtf8(at, bytes[i], 0);
-      return at;
-    }
-    const end = start + (name.length & ~1);
-    if (this.wide) {
-      for (let i = start; i < end; i++, at++) buffer[at] = bytes[i];
-      return at;
-    }
-    for (let i = start; i < end; i += 2) {
-      const unit = bytes[i] | (bytes[i + 1] << 8);
-      const leading = unit >= 0xd800 && unit <= 0xdbff;
-      at = this.putUtf8(at, unit, leading ? bytes[i + 2] | (bytes[i + 3] << 8) : 0);
-      if (leading) i += 2;
-    }
-    return at;
-  }
-
-  /** One code point as UTF-8 (`low` is the trailing surrogate when `unit` is a leading one). */
-  private putUtf8(at: number, unit: number, low: number): number {
-    const buffer = this.buffer;
-    if (unit < 0x80) {
-      buffer[at++] = unit;
-    } else if (unit < 0x800) {
-      buffer[at++] = 0xc0 | (unit >> 6);
-      buffer[at++] = 0x80 | (unit & 0x3f);
-    } else if (unit >= 0xd800 && unit <= 0xdbff) {
-      const codePoint = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
-      buffer[at++] = 0xf0 | (codePoint >> 18);
-      buffer[at++] = 0x80 | ((codePoint >> 12) & 0x3f);
-      buffer[at++] = 0x80 | ((codePoint >> 6) & 0x3f);
-      buffer[at++] = 0x80 | (codePoint & 0x3f);
-    } else {
-      buffer[at++] = 0xe0 | (unit >> 12);
-      buffer[at++] = 0x80 | ((unit >> 6) & 0x3f);
-      buffer[at++] = 0x80 | (unit & 0x3f);
-    }
-    return at;
-  }
-
-  /** Drops what an abandoned append wrote up to `end`, restoring the zeros past `length`. */
-  private unwrite(end: number): void {
-    this.buffer.fill(0, this.length, end);
+  private growPath(length: number): void {
+    const grown = new Uint16Array(Math.max(length, this.path.length * 2));
+    grown.set(this.path);
+    this.path = grown;
+    this.pathViews = [];
   }
 
   private reserve(extra: number): void {
     // The rare slow path apart keeps this small where it is inlined, into every piece.
-    if (this.length + extra > this.buffer.length) this.makeRoom(extra);
+    if (this.length + extra > this.units.length) this.makeRoom(extra);
   }
 
+  /**
+   * With a sink, hands the text over (every chunk from the first key on, so that V8 has seen this path
+   * taken before it compiles the pieces that inline it); grows the buffer when that is not enough room.
+   */
   private makeRoom(extra: number): void {
     if (this.sink !== undefined && this.length > 0) {
       this.flush();
-      if (extra <= this.buffer.length) return;
+      if (extra <= this.units.length) return;
     }
-    let size = this.buffer.length * 4;
+    let size = this.units.length * 4;
     while (size < this.length + extra) size *= 4;
-    const grown = new Uint8Array(size);
-    grown.set(this.buffer.subarray(0, this.length));
-    this.buffer = grown;
-    this.view = new DataView(grown.buffer);
+    const grown = new Uint16Array(size);
+    grown.set(this.units.subarray(0, this.length));
+    this.units = grown;
   }
 
   private flush(): void {
-    (this.sink as RegTextSink)(this.buffer.subarray(0, this.length));
-    this.buffer.fill(0, 0, this.length);
+    (this.sink as RegTextSink)(this.encode());
     this.length = 0;
+  }
+
+  /** The buffer's text in the output encoding: a view of the buffer in UTF-16LE, else a reused buffer. */
+  private encode(): Uint8Array {
+    const units = this.units;
+    const count = this.length;
+    if (!this.utf8) return new Uint8Array(units.buffer, units.byteOffset, count * 2);
+    // A code unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
+    if (this.utf8Bytes.length < count * 3) this.utf8Bytes = new Uint8Array(Math.max(count * 3, CHUNK_UNITS * 3));
+    const bytes = this.utf8Bytes;
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const unit = units[i];
+      if (unit < 0x80) {
+        bytes[at++] = unit;
+      } else if (unit < 0x800) {
+        bytes[at++] = 0xc0 | (unit >> 6);
+        bytes[at++] = 0x80 | (unit & 0x3f);
+      } else if (unit >= 0xd800 && unit <= 0xdbff) {
+        // The pieces write a pair whole and reserve room first, so its trailing unit is in this chunk.
+        const codePoint = 0x10000 + ((unit - 0xd800) << 10) + (units[++i] - 0xdc00);
+        bytes[at++] = 0xf0 | (codePoint >> 18);
+        bytes[at++] = 0x80 | ((codePoint >> 12) & 0x3f);
+        bytes[at++] = 0x80 | ((codePoint >> 6) & 0x3f);
+        bytes[at++] = 0x80 | (codePoint & 0x3f);
+      } else {
+        bytes[at++] = 0xe0 | (unit >> 12);
+        bytes[at++] = 0x80 | ((unit >> 6) & 0x3f);
+        bytes[at++] = 0x80 | (unit & 0x3f);
+      }
+    }
+    return bytes.subarray(0, at);
   }
 }

@@ -40,7 +40,7 @@ export class RegFormatter {
   /** With a sink, the text goes to it in chunks as it is made (see RegTextWriter). */
   constructor(encoding: RegEncoding, sink?: RegTextSink) {
     this.writer = new RegTextWriter(encoding, sink);
-    this.writer.ascii(REGEDIT5_HEADER + "\r\n");
+    this.writer.text(REGEDIT5_HEADER + "\r\n");
   }
 
   key(path: string, remove: boolean): void {
@@ -48,9 +48,9 @@ export class RegFormatter {
       ? 'starts with "-", which would read back as a deletion'
       : path.split("\\").map((name) => this.keyNameProblem(name)).find((found) => found !== undefined);
     if (problem !== undefined) throw new RegExportError(`key ${JSON.stringify(path)} ${problem}`);
-    this.writer.ascii(remove ? "\r\n[-" : "\r\n[");
+    this.writer.text(remove ? "\r\n[-" : "\r\n[");
     this.writer.text(path);
-    this.writer.ascii("]\r\n");
+    this.writer.text("]\r\n");
   }
 
   /**
@@ -99,7 +99,7 @@ export class RegFormatter {
   /** "name"=-, or false (writing nothing) when the name cannot be written. */
   valueDeletion(name: string): boolean {
     if (name.length > MAX_VALUE_NAME_LENGTH || this.writer.valueName(storedText(name)) < 0) return false;
-    this.writer.ascii("-\r\n");
+    this.writer.text("-\r\n");
     return true;
   }
 
@@ -114,7 +114,7 @@ export class RegFormatter {
    * it goes there and this is empty.
    */
   finish(): Uint8Array {
-    this.writer.ascii("\r\n");
+    this.writer.text("\r\n");
     return this.writer.finish();
   }
 }
