@@ -116,6 +116,24 @@ describe("exportReg", () => {
     expect(chunks).toEqual([]);
   });
 
+  it("streams UTF-8 that says what the UTF-16LE export says, whichever chunks hold non-ASCII paths, names or data", () => {
+    // Non-ASCII only in the parent path of thousands of ASCII keys (many chunks), then in one value's name
+    // and one string (a surrogate pair too), then ASCII again: each chunk is encoded on its own.
+    const lines = [HEADER, "", "[HKEY_LOCAL_MACHINE\\SYSTEM\\Ünïcødé]"];
+    for (let i = 0; i < 3000; i++) lines.push("", `[HKEY_LOCAL_MACHINE\\SYSTEM\\Ünïcødé\\Key${i}]`, `"Value"="${"x".repeat(40)}"`);
+    lines.push("", "[HKEY_LOCAL_MACHINE\\SYSTEM\\Plain]", `"Grüße"=dword:00000001`, `"Smile"="😀 ok"`);
+    for (let i = 0; i < 3000; i++) lines.push("", `[HKEY_LOCAL_MACHINE\\SYSTEM\\Plain\\Key${i}]`, `"Value"="${"y".repeat(40)}"`);
+    const hive = fromReg(text(lines.join("\r\n") + "\r\n"));
+    const chunks: Buffer[] = [];
+    exportRegTo(hive, "", (chunk) => chunks.push(Buffer.from(chunk)), { encoding: "utf-8" });
+    expect(chunks.length).toBeGreaterThan(10);
+    const utf8 = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    const utf16 = new TextDecoder("utf-16le", { fatal: true, ignoreBOM: false }).decode(exportReg(hive, ""));
+    expect(utf8).toBe(utf16);
+    expect(utf8).toContain("[HKEY_LOCAL_MACHINE\\SYSTEM\\Ünïcødé\\Key2999]");
+    expect(utf8).toContain('"Grüße"=dword:00000001\r\n"Smile"="😀 ok"');
+  });
+
   it("refuses keys the format cannot hold and keys that do not exist, with typed errors", () => {
     const bogus = Hive.open(edgeHive("BogusKeyNamesHive"));
     expect(() => exportReg(bogus, "")).toThrowError(RegExportError);

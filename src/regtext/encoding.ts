@@ -122,6 +122,8 @@ const units = (text: string) => Uint16Array.from(text, (character) => character.
 const DWORD = units("dword:");
 const HEX = units("hex:");
 
+const NO_NON_ASCII = 0x7fffffff;
+
 /** UTF-16LE text is the writer's code units as they lie in memory, which needs a little-endian host. */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
@@ -153,6 +155,13 @@ export class RegTextWriter {
   private pathViews: Uint16Array[] = [];
   /** A chunk encoded as UTF-8, for the sink. */
   private utf8Bytes = new Uint8Array(0);
+  /**
+   * The units of names and data in the buffer ORed together (the format's own syntax is ASCII): below 0x80,
+   * the buffer is ASCII, and its UTF-8 is one native narrowing copy instead of a loop over every unit.
+   */
+  private unitsSeen = 0;
+  /** Where the first non-ASCII unit of the path lies (NO_NON_ASCII when it has none). */
+  private pathNonAsciiAt = NO_NON_ASCII;
 
   constructor(
     readonly encoding: RegEncoding,
@@ -172,7 +181,13 @@ export class RegTextWriter {
     this.reserve(text.length);
     const units = this.units;
     let at = this.length;
-    for (let i = 0; i < text.length; i++) units[at++] = text.charCodeAt(i);
+    let seen = 0;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      seen |= unit;
+      units[at++] = unit;
+    }
+    this.unitsSeen |= seen;
     this.length = at;
   }
 
@@ -220,11 +235,22 @@ export class RegTextWriter {
     const path = this.path;
     let end = parentLength;
     if (parentLength > 0) path[end++] = 0x5c; // \
+    let seen = 0;
     if (latin1) {
-      for (let i = name.start; i < nameEnd; i++) path[end++] = bytes[i];
+      for (let i = name.start; i < nameEnd; i++) {
+        seen |= bytes[i];
+        path[end++] = bytes[i];
+      }
     } else {
-      for (let i = name.start; i < nameEnd; i += 2) path[end++] = bytes[i] | (bytes[i + 1] << 8);
+      for (let i = name.start; i < nameEnd; i += 2) {
+        const unit = bytes[i] | (bytes[i + 1] << 8);
+        seen |= unit;
+        path[end++] = unit;
+      }
     }
+    if (this.pathNonAsciiAt >= parentLength) this.pathNonAsciiAt = NO_NON_ASCII;
+    this.pathNonAsciiAt = Math.min(this.pathNonAsciiAt, seen >= 0x80 ? parentLength : NO_NON_ASCII);
+    this.unitsSeen |= this.pathNonAsciiAt < pathLength ? 0x80 : 0;
     this.reserve(pathLength + 6);
     const units = this.units;
     const at = this.length;
@@ -257,9 +283,11 @@ export class RegTextWriter {
     units[start] = count === 0 ? 0x40 : 0x22; // @ for the default value, else a quote
     let at = start + 1;
     let pairOpen = false;
+    let seen = 0;
     const end = name.start + count * unitBytes;
     for (let i = name.start; i < end; i += unitBytes) {
       const unit = latin1 ? bytes[i] : bytes[i] | (bytes[i + 1] << 8);
+      seen |= unit;
       const kind = UNIT_KIND[unit];
       const unpaired = (kind === TRAILING_SURROGATE) !== pairOpen;
       if (kind === LINE_BREAK || (unpaired && strict)) return -1;
@@ -269,6 +297,7 @@ export class RegTextWriter {
       units[at++] = unit;
     }
     if (pairOpen && strict) return -1;
+    this.unitsSeen |= seen;
     if (count !== 0) units[at++] = 0x22;
     units[at++] = 0x3d; // =
     this.length = at;
@@ -291,8 +320,10 @@ export class RegTextWriter {
     units[at++] = 0x22;
     // A leading surrogate was the last unit: the next one must be a trailing one.
     let pairOpen = false;
+    let seen = 0;
     for (let i = start; i < end; i += 2) {
       const unit = data[i] | (data[i + 1] << 8);
+      seen |= unit;
       const kind = UNIT_KIND[unit];
       if (kind === LINE_BREAK || kind === NUL || (kind === TRAILING_SURROGATE) !== pairOpen) return false;
       pairOpen = kind === LEADING_SURROGATE;
@@ -301,6 +332,7 @@ export class RegTextWriter {
       units[at++] = unit;
     }
     if (pairOpen) return false;
+    this.unitsSeen |= seen;
     units[at] = 0x22;
     units[at + 1] = 0x0d;
     units[at + 2] = 0x0a;
@@ -438,6 +470,7 @@ export class RegTextWriter {
   private flush(): void {
     (this.sink as RegTextSink)(this.encode());
     this.length = 0;
+    this.unitsSeen = 0;
   }
 
   /** The buffer's text in the output encoding: a view of the buffer in UTF-16LE, else a reused buffer. */
@@ -448,6 +481,10 @@ export class RegTextWriter {
     // A code unit takes at most 3 bytes of UTF-8 (a surrogate pair, 2 units, takes 4).
     if (this.utf8Bytes.length < count * 3) this.utf8Bytes = new Uint8Array(Math.max(count * 3, CHUNK_UNITS * 3));
     const bytes = this.utf8Bytes;
+    if (this.unitsSeen < 0x80) {
+      bytes.set(units.subarray(0, count));
+      return bytes.subarray(0, count);
+    }
     let at = 0;
     for (let i = 0; i < count; i++) {
       const unit = units[i];
