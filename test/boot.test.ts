@@ -1,5 +1,5 @@
 // Boots the real default disk (SeaBIOS → MBR → SYSLINUX → Linux → smss.exe) and checks what each stage left.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +108,29 @@ describe("boot variants", () => {
     ]);
     expect(json.instructions).toBeGreaterThan(1e6);
   });
+
+  it("on a terminal, Ctrl-] quits a boot, also one waiting for an event with --until", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smss86-cli-"));
+    const report = join(dir, "report.json");
+    // util-linux's script gives the command a pseudo-terminal, as a person's shell would.
+    const child = spawn("script", ["-qfec", `${process.execPath} bin/smss86.cjs boot --until ready --json ${report}`, "/dev/null"], {
+      cwd: REPO_ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdin.on("error", () => {});
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      // At once when the machine starts: smss is not ready for about a second.
+      if (output.includes("booting ") && !child.stdin.writableEnded) child.stdin.end("\x1d");
+    });
+    const status = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/result: +stopped at the user's request/);
+    const json = JSON.parse(readFileSync(report, "utf8"));
+    expect(json.result).toBe("quit");
+    expect(json.phases.map((p: { phase: string }) => p.phase)).not.toContain("ready");
+  }, 120_000);
 
   it("takes console commands piped into `smss86 boot` and ends when the guest powers off", () => {
     const result = spawnSync(process.execPath, ["bin/smss86.cjs", "boot", "--timeout", "60"], {

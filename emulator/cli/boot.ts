@@ -77,14 +77,15 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const finished: Promise<{ result: BootReport["result"]; reason?: string }> = (async () => {
     const deadline = timeoutS === undefined ? undefined : timeoutS * 1000;
     if (until) {
-      try {
-        await machine.waitForPhase(until as (typeof PHASES)[number], deadline ?? Infinity);
-        return { result: "ok" as const };
-      } catch (err) {
-        if (err instanceof MachineTimeoutError) return { result: "timeout" as const, reason: err.message };
-        if (err instanceof MachineEndedError) return outcomeResult(err.outcome);
-        throw err;
-      }
+      const reached = machine.waitForPhase(until as (typeof PHASES)[number], deadline ?? Infinity).then(
+        () => ({ result: "ok" as const }),
+        (err) => {
+          if (err instanceof MachineTimeoutError) return { result: "timeout" as const, reason: err.message };
+          if (err instanceof MachineEndedError) return outcomeResult(err.outcome);
+          throw err;
+        },
+      );
+      return Promise.race([reached, quit.promise]);
     }
     const racers: Promise<{ result: BootReport["result"]; reason?: string }>[] = [
       machine.ended().then(outcomeResult),
