@@ -118,9 +118,9 @@ UNIT_KIND[0x5c] = ESCAPED;
 UNIT_KIND.fill(LEADING_SURROGATE, 0xd800, 0xdc00);
 UNIT_KIND.fill(TRAILING_SURROGATE, 0xdc00, 0xe000);
 
-const units = (text: string) => Uint16Array.from(text, (character) => character.charCodeAt(0));
-const DWORD = units("dword:");
-const HEX = units("hex:");
+const codeUnits = (text: string) => Uint16Array.from(text, (character) => character.charCodeAt(0));
+const DWORD = codeUnits("dword:");
+const HEX = codeUnits("hex:");
 
 const NO_NON_ASCII = 0x7fffffff;
 
