@@ -1,5 +1,5 @@
 // The hive library inside the guest's own QuickJS runtime: a read-modify-write with a crash-safe commit,
-// checked afterwards by hivex and libregf.
+// checked afterwards by hivex and libregf, and a .reg export equal to Node's.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,8 +9,9 @@ import { REPO_ROOT } from "../emulator/node.ts";
 import { buildSystemHive } from "../images/disk.ts";
 import { buildGuestProgram } from "../images/guest.ts";
 import { Hive } from "../src/hive/index.ts";
+import { exportReg } from "../src/regtext/index.ts";
 
-it("reads, changes and commits the default SYSTEM hive under QuickJS", async () => {
+it("reads, changes, commits and exports the default SYSTEM hive under QuickJS", async () => {
   const dir = mkdtempSync(join(tmpdir(), "smss86-hive-qjs-"));
   const program = join(dir, "hive-rmw.exe");
   await buildGuestProgram(join(REPO_ROOT, "test", "guest", "hive-rmw.ts"), program);
@@ -18,7 +19,8 @@ it("reads, changes and commits the default SYSTEM hive under QuickJS", async () 
   const regFile = join(REPO_ROOT, "images", "hives", "SYSTEM.reg");
   writeFileSync(hiveFile, buildSystemHive(readFileSync(regFile), regFile));
 
-  const output = JSON.parse(execFileSync(program, [hiveFile]).toString());
+  const exported = join(dir, "exported");
+  const output = JSON.parse(execFileSync(program, [hiveFile, exported]).toString());
   expect(output.current).toBe(1);
   expect(output.path).toMatch(/%SystemRoot%\\system32/i);
   expect(output.keys).toContain("Software");
@@ -34,4 +36,7 @@ it("reads, changes and commits the default SYSTEM hive under QuickJS", async () 
   execFileSync("regfexport", [hiveFile], { stdio: "pipe" });
   // The commit wrote its log first: LOG1 exists beside the hive.
   expect(readFileSync(hiveFile + ".LOG1").length).toBeGreaterThan(512);
+  // The same .reg text as Node makes from the hive committed there, in both encodings.
+  expect(Buffer.from(exportReg(reopened, "")).equals(readFileSync(`${exported}.utf16.reg`))).toBe(true);
+  expect(Buffer.from(exportReg(reopened, "", { encoding: "utf-8" })).equals(readFileSync(`${exported}.utf8.reg`))).toBe(true);
 });
