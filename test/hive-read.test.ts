@@ -23,6 +23,7 @@ import {
 } from "../src/hive/index.ts";
 import { baseBlockChecksum } from "../src/hive/base-block.ts";
 import { marvin32 } from "../src/hive/marvin32.ts";
+import { exportReg } from "../src/regtext/index.ts";
 import { edgeDir, edgeHive, hiveErrorOf, realHivePath } from "./hive-helpers.ts";
 
 function real(name: string): Uint8Array {
@@ -318,6 +319,8 @@ describe("edge-case hives", () => {
     const error = hiveErrorOf(() => Hive.open(bytes, { name: "twice" }).key("A")?.subkeys());
     expect(error.code).toBe("bad-list");
     expect(error.message).toBe(`twice: offset 0x${(0x1000 + b.offset).toString(16)}: key node appears twice in one subkey list`);
+    // An export walks lists without key handles (KeyWalk) and must fail the same way.
+    expect(hiveErrorOf(() => exportReg(Hive.open(bytes, { name: "twice" }), "")).message).toBe(error.message);
   });
 
   it("names the offset and the reason for a key name running past its cell", () => {
