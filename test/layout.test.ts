@@ -1,0 +1,33 @@
+// Code meant to run outside Node imports none of Node's modules: src/ (shared with the guest's QuickJS and
+// the browser) and the browser-side host (Machine, the disk library). Bundling it for the browser, with v86
+// left to the page, proves it: esbuild refuses any Node module there.
+import { build } from "esbuild";
+import { expect, it } from "vitest";
+import { REPO_ROOT } from "../emulator/node.ts";
+
+const BROWSER_ENTRIES = [
+  "src/events/index.ts",
+  "src/hive/index.ts",
+  "src/ntpath/index.ts",
+  "src/regtext/index.ts",
+  "emulator/machine.ts",
+  "emulator/disk/image.ts",
+];
+
+it("bundles src/ and the browser-side host for the browser, without Node's modules", async () => {
+  const result = await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: BROWSER_ENTRIES,
+    bundle: true,
+    write: false,
+    platform: "browser",
+    format: "esm",
+    outdir: "out",
+    external: ["v86"],
+    logLevel: "silent",
+    metafile: true,
+  });
+  expect(result.errors).toEqual([]);
+  expect(result.outputFiles).toHaveLength(BROWSER_ENTRIES.length);
+  expect(Object.keys(result.metafile.inputs)).toContain("emulator/disk/fat.ts");
+});
