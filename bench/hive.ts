@@ -4,12 +4,12 @@
 // (b) import of a generated .reg with 6,000 keys and 100 KB values by `smss86 hive import` against
 //     `hivexregedit --merge` (which needs a hive to start from: hivex's minimal one): wall time, size of the
 //     hive written, peak RSS.
-// Runs standalone (`npx tsx bench/hive.ts`) or from bench/run.ts (`npm run bench`).
+// `npm run bench hive` runs only these.
 import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { median } from "./stats.ts";
 
 const RUNS = 5;
@@ -119,13 +119,5 @@ export async function benchHive(): Promise<Record<string, unknown>> {
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const results = await benchHive();
-  const width = Math.max(...Object.keys(results).map((key) => key.length));
-  for (const [key, value] of Object.entries(results)) {
-    process.stdout.write(`${key.padEnd(width)}  ${Array.isArray(value) ? value.join(" / ") : String(value)}\n`);
   }
 }

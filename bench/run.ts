@@ -1,4 +1,5 @@
-// `npm run bench`: every benchmark, printed as tables. Figures are medians of several runs.
+// `npm run bench [boot|hive]`: every benchmark (or one), printed as tables. Figures are medians of several
+// runs; a pair is printed as "ours / theirs".
 import { benchBoot } from "./boot.ts";
 import { benchHive } from "./hive.ts";
 
@@ -14,6 +15,6 @@ for (const [name, run] of suites) {
   const results = await run();
   const width = Math.max(...Object.keys(results).map((k) => k.length));
   for (const [key, value] of Object.entries(results)) {
-    process.stdout.write(`${key.padEnd(width)}  ${typeof value === "object" ? JSON.stringify(value) : String(value)}\n`);
+    process.stdout.write(`${key.padEnd(width)}  ${Array.isArray(value) ? value.join(" / ") : String(value)}\n`);
   }
 }
