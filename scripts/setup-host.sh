@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Debian packages the tests cross-check against: hive tools, FAT and partition tools, xz, time.
+# The Debian packages the tests use: hive tools to cross-check against, FAT and partition tools, xz, time,
+# and script (bsdutils) to give the CLI a terminal.
 set -euo pipefail
 exec "$(dirname "$0")/apt-ensure.sh" libhivex-bin libwin-hivex-perl libregf-utils reglookup mtools dosfstools fdisk \
-  xz-utils time
+  xz-utils time bsdutils
