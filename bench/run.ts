@@ -1,11 +1,13 @@
-// `npm run bench [boot|hive]`: every benchmark (or one), printed as tables. Figures are medians of several
+// `npm run bench [boot|hive|fuzz]`: every benchmark (or one), printed as tables. Figures are medians of several
 // runs; a pair is printed as "ours / theirs".
 import { benchBoot } from "./boot.ts";
 import { benchHive } from "./hive.ts";
+import { benchHiveFuzz } from "./hive-fuzz.ts";
 
 const suites: [string, () => Promise<Record<string, unknown>>][] = [
   ["boot", benchBoot],
   ["hive", benchHive],
+  ["fuzz", () => benchHiveFuzz()],
 ];
 
 const only = process.argv[2];

@@ -12,6 +12,7 @@ describe("mutation fuzzing", () => {
     // The run exercised both outcomes: hives that opened and were walked, and typed refusals.
     expect(report.opened).toBeGreaterThan(100);
     expect(report.keysWalked).toBeGreaterThan(10000);
+    expect(report.exportsCompleted).toBeGreaterThan(100);
     expect(report.typedErrors).toBeGreaterThan(100);
     expect(report.writesSurvived).toBeGreaterThan(10);
     expect(report.writesRefused).toBeGreaterThan(0);

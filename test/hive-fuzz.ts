@@ -1,12 +1,14 @@
 // Seeded, reproducible mutation fuzzer for src/hive: mutates real and edge-case hives (and transaction
-// logs), then opens, walks, checks and changes them. Every failure must be a HiveError; anything else, or a
-// case that takes too long, is recorded as a finding. Shared by test/hive-fuzz.test.ts (a few hundred cases)
+// logs), then opens, walks, exports (as `smss86 hive export` does), checks and changes them. Every failure
+// must be a HiveError (or, from the export, a RegExportError for a name .reg text cannot hold); anything
+// else, or a case that takes too long, is recorded as a finding. Shared by test/hive-fuzz.test.ts (a few hundred cases)
 // and bench/hive-fuzz.ts (a case count argument, 10,000+).
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Hive, HiveError, type HiveKey, REG_BINARY, REG_SZ, encodeString } from "../src/hive/index.ts";
 import { baseBlockChecksum } from "../src/hive/base-block.ts";
+import { exportRegTo, RegExportError } from "../src/regtext/index.ts";
 import { edgeDir, hivesDir, realHivePath } from "./hive-helpers.ts";
 
 export interface CorpusEntry {
@@ -40,6 +42,10 @@ export interface FuzzReport {
   errorCodes: Record<string, number>;
   keysWalked: number;
   valuesRead: number;
+  /** Exports that wrote the whole tree; the others stopped at damage with a typed error. */
+  exportsCompleted: number;
+  /** Exports stopped at a key or value name .reg text cannot hold. */
+  exportsRefused: number;
   writesSurvived: number;
   /** Changes refused with a HiveError (each checked to have left the hive unchanged). */
   writesRefused: number;
@@ -246,6 +252,8 @@ export function runHiveFuzz(options: FuzzOptions): FuzzReport {
     errorCodes: {},
     keysWalked: 0,
     valuesRead: 0,
+    exportsCompleted: 0,
+    exportsRefused: 0,
     writesSurvived: 0,
     writesRefused: 0,
     recoveries: 0,
@@ -291,6 +299,15 @@ export function runHiveFuzz(options: FuzzOptions): FuzzReport {
       const [keys, values] = walk(hive, countError);
       report.keysWalked += keys;
       report.valuesRead += values;
+      try {
+        // The export's own walk (KeyWalk) and text writer, on the same damage.
+        exportRegTo(hive, "", () => undefined);
+        report.exportsCompleted++;
+      } catch (error) {
+        if (error instanceof RegExportError) report.exportsRefused++;
+        else if (error instanceof HiveError) countError(error);
+        else throw error;
+      }
       hive.check();
       if (hive.dirtyState !== "dirty" && random.below(3) === 0) {
         try {
