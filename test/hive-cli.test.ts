@@ -77,6 +77,18 @@ describe("smss86 hive", () => {
     );
   });
 
+  it("exports UTF-8 to a terminal, where a person reads it", () => {
+    const hive = builtSystem(scratch());
+    // util-linux's script gives the command a pseudo-terminal, as a person's shell would.
+    const command = `${process.execPath} bin/smss86.cjs hive export ${hive} Select`;
+    const run = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    expect(run.status, run.stderr.toString()).toBe(0);
+    const shown = run.stdout.toString();
+    expect(shown.startsWith("Windows Registry Editor Version 5.00")).toBe(true);
+    expect(shown).toContain("[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]");
+    expect(shown).not.toContain("\0");
+  });
+
   it("merges a regedit-style UTF-16LE file into an existing hive", () => {
     const dir = scratch();
     const hive = builtSystem(dir);

@@ -32,8 +32,9 @@ const USAGE = `usage: smss86 hive <command> ...
 
   export HIVE [KEY] [--prefix PATH] [--utf8]
       Print the tree at KEY (default: the whole hive) as regedit's .reg text: UTF-16LE with a BOM like
-      regedit, or UTF-8 with --utf8. The text is printed as it is made: when a damaged cell or a name the
-      format cannot hold turns up part way, the text printed so far is incomplete (exit status 1).
+      regedit, or UTF-8 with --utf8 or on a terminal. The text is printed as it is made: when a damaged
+      cell or a name the format cannot hold turns up part way, the text printed so far is incomplete (exit
+      status 1).
   import FILE.reg HIVE [--prefix PATH]
       Apply a .reg file (UTF-16LE with a BOM, or UTF-8) to HIVE, creating HIVE when it does not exist.
       The file is read completely first; HIVE is replaced atomically, and only if all of it applies.
@@ -120,8 +121,10 @@ function exportCommand(argv: string[]): number {
   const [hivePath, keyPath = ""] = positionals;
   const hive = openHive(hivePath, "read");
   try {
-    // Straight to stdout as it is made: the text of a large hive is tens of megabytes.
-    exportRegTo(hive, keyPath, writeStdoutSync, { prefix: values.prefix, encoding: values.utf8 ? "utf-8" : "utf-16le" });
+    // Straight to stdout as it is made: the text of a large hive is tens of megabytes. A terminal shows
+    // UTF-16 as letters spaced by NULs, so a person reading it gets the same text in UTF-8.
+    const encoding = values.utf8 || process.stdout.isTTY ? "utf-8" : "utf-16le";
+    exportRegTo(hive, keyPath, writeStdoutSync, { prefix: values.prefix, encoding });
   } catch (error) {
     if (error instanceof StdoutClosed) return 0;
     throw error;
