@@ -1,8 +1,8 @@
 // Seeded, reproducible mutation fuzzer for src/hive: mutates real and edge-case hives (and transaction
 // logs), then opens, walks, exports (as `smss86 hive export` does), checks and changes them. Every failure
 // must be a HiveError (or, from the export, a RegExportError for a name .reg text cannot hold); anything
-// else, or a case that takes too long, is recorded as a finding. Shared by test/hive-fuzz.test.ts (a few hundred cases)
-// and bench/hive-fuzz.ts (a case count argument, 10,000+).
+// else, or a case that takes too long, is recorded as a finding. Shared by test/hive-fuzz.test.ts (1,000
+// cases) and bench/hive-fuzz.ts (10,000 by default).
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";

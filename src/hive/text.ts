@@ -54,23 +54,48 @@ export function encodeLatin1(text: string): Uint8Array {
 
 /** UTF-8 encoding of a JS string (lone surrogates become U+FFFD), for callers that produce UTF-8 text. */
 export function encodeUtf8(text: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    let cp = text.charCodeAt(i);
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+  const units = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  const out = new Uint8Array(text.length * 3);
+  return out.slice(0, encodeUtf8Units(units, units.length, out));
+}
+
+/**
+ * Encodes the first `count` UTF-16 code units as UTF-8 into `out` (room for 3 bytes a unit) and returns the
+ * bytes written. A surrogate pair becomes one 4-byte sequence; a lone surrogate becomes U+FFFD.
+ */
+export function encodeUtf8Units(units: Uint16Array, count: number, out: Uint8Array): number {
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    let codePoint = units[i];
+    if (codePoint < 0x80) {
+      out[at++] = codePoint;
+      continue;
+    }
+    if (codePoint >= 0xd800 && codePoint <= 0xdfff) {
+      const low = i + 1 < count ? units[i + 1] : 0;
+      if (codePoint <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
+        codePoint = 0x10000 + ((codePoint - 0xd800) << 10) + (low - 0xdc00);
         i++;
+      } else {
+        codePoint = 0xfffd;
       }
     }
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+    if (codePoint < 0x800) {
+      out[at++] = 0xc0 | (codePoint >> 6);
+      out[at++] = 0x80 | (codePoint & 0x3f);
+    } else if (codePoint < 0x10000) {
+      out[at++] = 0xe0 | (codePoint >> 12);
+      out[at++] = 0x80 | ((codePoint >> 6) & 0x3f);
+      out[at++] = 0x80 | (codePoint & 0x3f);
+    } else {
+      out[at++] = 0xf0 | (codePoint >> 18);
+      out[at++] = 0x80 | ((codePoint >> 12) & 0x3f);
+      out[at++] = 0x80 | ((codePoint >> 6) & 0x3f);
+      out[at++] = 0x80 | (codePoint & 0x3f);
+    }
   }
-  return Uint8Array.from(out);
+  return at;
 }
 
 /** UTF-8 decoding; malformed sequences become U+FFFD (never throws). */

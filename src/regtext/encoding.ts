@@ -3,7 +3,7 @@
 // RegTextWriter. Written out by hand because QuickJS 2021 has no TextDecoder/TextEncoder, because decoding
 // must be strict (a bad byte is reported, never replaced), and because an export writes tens of megabytes.
 
-import type { StoredText } from "../hive/index.ts";
+import { encodeUtf8Units, type StoredText } from "../hive/index.ts";
 import { RegTextError } from "./errors.ts";
 
 export type RegEncoding = "utf-16le" | "utf-8";
@@ -485,27 +485,7 @@ export class RegTextWriter {
       bytes.set(units.subarray(0, count));
       return bytes.subarray(0, count);
     }
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const unit = units[i];
-      if (unit < 0x80) {
-        bytes[at++] = unit;
-      } else if (unit < 0x800) {
-        bytes[at++] = 0xc0 | (unit >> 6);
-        bytes[at++] = 0x80 | (unit & 0x3f);
-      } else if (unit >= 0xd800 && unit <= 0xdbff) {
-        // The pieces write a pair whole and reserve room first, so its trailing unit is in this chunk.
-        const codePoint = 0x10000 + ((unit - 0xd800) << 10) + (units[++i] - 0xdc00);
-        bytes[at++] = 0xf0 | (codePoint >> 18);
-        bytes[at++] = 0x80 | ((codePoint >> 12) & 0x3f);
-        bytes[at++] = 0x80 | ((codePoint >> 6) & 0x3f);
-        bytes[at++] = 0x80 | (codePoint & 0x3f);
-      } else {
-        bytes[at++] = 0xe0 | (unit >> 12);
-        bytes[at++] = 0x80 | ((unit >> 6) & 0x3f);
-        bytes[at++] = 0x80 | (unit & 0x3f);
-      }
-    }
-    return bytes.subarray(0, at);
+    // The pieces write a surrogate pair whole after reserving room for it: no pair is split between chunks.
+    return bytes.subarray(0, encodeUtf8Units(units, count, bytes));
   }
 }
