@@ -10,6 +10,7 @@ import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, statSync, write
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hivesDir } from "../test/hive-helpers.ts";
 import { median } from "./stats.ts";
 
 /** Export runs take a fifth of a second, so more of them steady the medians against a busy machine. */
@@ -17,7 +18,7 @@ const EXPORT_RUNS = 15;
 /** hivexregedit takes seconds per import. */
 const IMPORT_RUNS = 5;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const hivesDir = resolve(repoRoot, "../shared/hives");
+
 const smss86 = join(repoRoot, "bin/smss86.cjs");
 
 interface Run {

@@ -1,7 +1,7 @@
 // Builds guest programs (smss.exe and friends) on the host with Node alone: esbuild bundles the TypeScript
-// entry into one ES module, the committed i386 runtime compiles it to QuickJS bytecode (the host runs the
-// static i386 binary directly), and the program file is the runtime followed by that bytecode and a
-// trailer. Node-only.
+// entry into one ES module, the committed x86_64 build of the same QuickJS sources compiles it to bytecode
+// (this project's machines run 64-bit user code only, so the i386 runtime cannot run here), and the
+// program file is the i386 runtime followed by that bytecode and a trailer. Node-only.
 //
 // Program file layout (read back by guest/native/runtime.c):
 //   runtime bytes | bytecode | u32 LE bytecode length | u32 LE CRC-32 of bytecode | "S86QJSB1"
@@ -17,6 +17,8 @@ import { REPO_ROOT } from "../emulator/node.ts";
 const execFileAsync = promisify(execFile);
 
 export const runtimePath = join(REPO_ROOT, "images", "prebuilt", "qjs-runtime");
+/** The same C sources as the runtime, built for the host: only its --compile mode is used. */
+export const compilerPath = join(REPO_ROOT, "images", "prebuilt", "qjs-compiler");
 const bytecodeCacheDir = join(REPO_ROOT, "build", "guest-bytecode");
 
 export const TRAILER_MAGIC = "S86QJSB1";
@@ -81,15 +83,12 @@ export async function bundleGuestModule(entry: string, options: GuestBuildOption
 }
 
 /**
- * Compiles one ES module to QuickJS bytecode with the runtime's --compile mode. The module is named
- * moduleName in stack traces. Results are cached under build/ by runtime, name and source.
+ * Compiles one ES module to QuickJS bytecode with the host compiler's --compile mode. The module is named
+ * moduleName in stack traces. Results are cached under build/ by compiler, name and source.
  */
 export async function compileGuestModule(source: string, moduleName: string): Promise<Uint8Array> {
-  return compileWithRuntime(new Uint8Array(await readFile(runtimePath)), source, moduleName);
-}
-
-async function compileWithRuntime(runtime: Uint8Array, source: string, moduleName: string): Promise<Uint8Array> {
-  const key = createHash("sha256").update(runtime).update("\0").update(moduleName).update("\0").update(source).digest("hex");
+  const compiler = await readFile(compilerPath);
+  const key = createHash("sha256").update(compiler).update("\0").update(moduleName).update("\0").update(source).digest("hex");
   const cached = join(bytecodeCacheDir, `${key}.qbc`);
   try {
     return new Uint8Array(await readFile(cached));
@@ -102,7 +101,7 @@ async function compileWithRuntime(runtime: Uint8Array, source: string, moduleNam
     const bytecodePath = join(workDir, "module.qbc");
     await writeFile(sourcePath, source);
     try {
-      await execFileAsync(runtimePath, ["--compile", sourcePath, bytecodePath]);
+      await execFileAsync(compilerPath, ["--compile", sourcePath, bytecodePath]);
     } catch (error) {
       const { stderr, code } = error as { stderr?: string; code?: number | string };
       throw new GuestBuildError(`cannot compile ${moduleName} to bytecode (runtime exit ${code}): ${stderr?.trim() || (error as Error).message}`);
@@ -126,8 +125,8 @@ async function compileWithRuntime(runtime: Uint8Array, source: string, moduleNam
 export async function buildGuestProgram(entry: string, outFile?: string, options: GuestBuildOptions = {}): Promise<Uint8Array> {
   const source = await bundleGuestModule(entry, options);
   const moduleName = `${basename(entry, extname(entry))}.js`;
-  const runtime = new Uint8Array(await readFile(runtimePath));
-  const program = linkGuestProgram(runtime, await compileWithRuntime(runtime, source, moduleName));
+  const [runtime, bytecode] = await Promise.all([readFile(runtimePath), compileGuestModule(source, moduleName)]);
+  const program = linkGuestProgram(new Uint8Array(runtime), bytecode);
   if (outFile) {
     await mkdir(dirname(outFile), { recursive: true });
     await writeFile(outFile, program, { mode: 0o755 });

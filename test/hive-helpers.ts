@@ -1,18 +1,41 @@
-// Shared by the hive tests: where the shared hive corpus lives, decompression, and dumps of a hive's tree
-// by our reader and by independent tools (hivex through its Perl binding, regfexport, reglookup).
+// Shared by the hive tests: the hive corpus (test/fixtures/hives, unpacked once), decompression, and dumps
+// of a hive's tree by our reader and by independent tools (hivex through its Perl binding, regfexport,
+// reglookup).
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Hive, HiveError, type HiveKey, encodeUtf8 } from "../src/hive/index.ts";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-/** CI places shared/ beside the clone. */
-export const sharedDir = resolve(repoRoot, "../shared");
-export const hivesDir = join(sharedDir, "hives");
+const fixturesDir = join(repoRoot, "test", "fixtures", "hives");
+/** The corpus as folders: edge/ and hivex/ unpacked from their archives, real/ (xz files) linked. */
+export const hivesDir = unpackCorpus();
 export const edgeDir = join(hivesDir, "edge");
+
+/** Unpacked under build/, keyed by the archives' contents; parallel test workers each unpack aside, then rename. */
+function unpackCorpus(): string {
+  const archives = ["edge", "hivex"].map((name) => join(fixturesDir, name, "hives.tar.xz"));
+  const key = createHash("sha256");
+  for (const archive of archives) key.update(readFileSync(archive));
+  const target = join(repoRoot, "build", "test-hives", key.digest("hex").slice(0, 16));
+  if (existsSync(target)) return target;
+  const partial = `${target}.${process.pid}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  for (const archive of archives) execFileSync("tar", ["-xJf", archive, "-C", partial]);
+  symlinkSync(join(fixturesDir, "real"), join(partial, "real"));
+  try {
+    renameSync(partial, target);
+  } catch (error) {
+    if (!existsSync(target)) throw error;
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return target;
+}
 
 export function edgeHive(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(edgeDir, name)));

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds images/prebuilt/qjs-runtime: QuickJS (from the npm package qjsc, which carries the 2021-03-27
 # C sources) plus this folder's runtime and "sys" module, as ONE static i386 Linux binary (glibc from
-# Debian's gcc-multilib), and writes its provenance stamp. Reproducible: sources are compiled by
+# Debian's gcc-multilib), and writes its provenance stamp. From the same sources it also builds
+# images/prebuilt/qjs-compiler, a static x86_64 binary that the host runs to compile guest TypeScript
+# to bytecode: machines of this project's kind run 64-bit user code only (i386 execve fails with
+# ENOEXEC), and QuickJS's bytecode does not depend on the word size (test/runtime.test.ts compares the
+# two compilers' output). Reproducible: sources are compiled by
 # repository-relative path with no debug info, so the output depends only on the inputs and packages
 # recorded in the stamp, not on the folder or the time of the build.
 #
@@ -16,9 +20,10 @@ if [ "${1:-}" = "-j" ] && [ -n "${2:-}" ]; then jobs=$2; fi
 
 recipe=guest/native/build.sh
 output=images/prebuilt/qjs-runtime
+compiler_output=images/prebuilt/qjs-compiler
 quickjs_dir=node_modules/qjsc/deps/quickjs_2021_03_27
 quickjs_version=2021-03-27
-packages=(gcc-multilib gcc-12 lib32gcc-12-dev libc6-dev-i386 binutils)
+packages=(gcc-multilib gcc-12 lib32gcc-12-dev libc6-dev-i386 libc6-dev binutils)
 
 if [ ! -f "$quickjs_dir/quickjs.c" ]; then
   echo "build.sh: $quickjs_dir is missing: run 'npm ci' (qjsc is a devDependency)" >&2
@@ -42,34 +47,41 @@ own_sources=(guest/native/runtime.c guest/native/sys.c guest/native/sys_support.
              guest/native/sys_process.c guest/native/sys_system.c)
 own_headers=(guest/native/sys.h guest/native/sys_internal.h)
 
-common_flags=(-m32 -march=i686 -Os -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+common_flags=(-Os -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
               -fno-ident "-ffile-prefix-map=$repo/=" -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
               "-DCONFIG_VERSION=\"$quickjs_version\"" -DCONFIG_BIGNUM)
-object_dir=build/qjs-runtime
-rm -rf "$object_dir"
-mkdir -p "$object_dir" images/prebuilt
+# build_binary OUTPUT ARCH_FLAGS...: compiles every source with the common and the given flags, links
+# one static stripped binary.
+build_binary() {
+  local binary=$1
+  shift
+  local object_dir=build/native/$(basename "$binary")
+  rm -rf "$object_dir"
+  mkdir -p "$object_dir" images/prebuilt
+  # The shared flags go through a gcc response file so that xargs can run the compiles in parallel.
+  printf '%s\n' "$@" "${common_flags[@]}" | sed 's/"/\\"/g' > "$object_dir/common-flags"
+  local compile_list=() source
+  for source in "${quickjs_sources[@]}"; do
+    compile_list+=("$quickjs_dir/$source" "-w")
+  done
+  for source in "${own_sources[@]}"; do
+    compile_list+=("$source" "-Wall -Wextra -Werror -isystem $quickjs_dir")
+  done
+  printf '%s\0' "${compile_list[@]}" |
+    xargs -0 -n 2 -P "$jobs" bash -c '
+      # shellcheck disable=SC2086
+      gcc @"$0/common-flags" $2 -c "$1" -o "$0/$(basename "${1%.c}").o"
+    ' "$object_dir"
+  local objects=()
+  for source in "${quickjs_sources[@]}" "${own_sources[@]}"; do
+    objects+=("$object_dir/$(basename "${source%.c}").o")
+  done
+  gcc "$1" -static -Wl,--gc-sections -Wl,--build-id=none -s -o "$binary" "${objects[@]}" -lm
+  chmod 0755 "$binary"
+}
 
-# The shared flags go through a gcc response file so that xargs can run the compiles in parallel.
-printf '%s\n' "${common_flags[@]}" | sed 's/"/\\"/g' > "$object_dir/common-flags"
-compile_list=()
-for source in "${quickjs_sources[@]}"; do
-  compile_list+=("$quickjs_dir/$source" "-w")
-done
-for source in "${own_sources[@]}"; do
-  compile_list+=("$source" "-Wall -Wextra -Werror -isystem $quickjs_dir")
-done
-printf '%s\0' "${compile_list[@]}" |
-  xargs -0 -n 2 -P "$jobs" bash -c '
-    # shellcheck disable=SC2086
-    gcc @"$0/common-flags" $2 -c "$1" -o "$0/$(basename "${1%.c}").o"
-  ' "$object_dir"
-
-objects=()
-for source in "${quickjs_sources[@]}" "${own_sources[@]}"; do
-  objects+=("$object_dir/$(basename "${source%.c}").o")
-done
-gcc -m32 -static -Wl,--gc-sections -Wl,--build-id=none -s -o "$output" "${objects[@]}" -lm
-chmod 0755 "$output"
+build_binary "$output" -m32 -march=i686
+build_binary "$compiler_output" -m64
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 inputs=""
@@ -83,8 +95,11 @@ package_versions=""
 for package in "${packages[@]}"; do
   package_versions+="\"$package\":\"$(dpkg-query -W -f='${Version}' "$package")\","
 done
-printf '{"output":"%s","sha256":"%s","recipe":"%s","inputs":{%s},"packages":{%s},"notes":"%s"}\n' \
-  "$output" "$(sha "$output")" "$recipe" "${inputs%,}" "${package_versions%,}" \
-  "bash $recipe after scripts/setup-build.sh and npm ci (QuickJS $quickjs_version from npm qjsc; static i386 glibc)" \
-  > "$output.stamp.json"
-echo "$output $(sha "$output") $(stat -c %s "$output") bytes"
+write_stamp() {
+  printf '{"output":"%s","sha256":"%s","recipe":"%s","inputs":{%s},"packages":{%s},"notes":"%s"}\n' \
+    "$1" "$(sha "$1")" "$recipe" "${inputs%,}" "${package_versions%,}" "bash $recipe after scripts/setup-build.sh and npm ci (QuickJS $quickjs_version from npm qjsc; $2)" \
+    > "$1.stamp.json"
+  echo "$1 $(sha "$1") $(stat -c %s "$1") bytes"
+}
+write_stamp "$output" "static i386 glibc: the guest runtime"
+write_stamp "$compiler_output" "static x86_64 glibc: the host's bytecode compiler"

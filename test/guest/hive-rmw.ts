@@ -1,4 +1,4 @@
-// Runs inside the guest's QuickJS runtime (the test executes the i386 runtime on the host): opens a hive
+// Runs inside the guest's QuickJS runtime, in the emulated PC (test/guest-run.ts): opens a hive
 // through GuestHiveStorage, reads values, changes the hive, commits it crash-safely, exports it as .reg
 // text in both encodings (argv[2].utf16.reg, argv[2].utf8.reg), and prints what it did.
 import * as sys from "sys";
