@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DiskImageError, openVolume } from "./disk/image.ts";
-import { FatError } from "./disk/fat.ts";
+import { FatError } from "../src/fat/fat.ts";
 import type { Firmware } from "./machine.ts";
 
 export { DiskImageError };

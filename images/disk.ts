@@ -13,7 +13,7 @@ import { loadSyslinuxTemplate } from "./syslinux/template.ts";
 export const DEFAULT_DISK = join(REPO_ROOT, "build", "disk.img");
 const SYSTEM_REG = join(REPO_ROOT, "images", "hives", "SYSTEM.reg");
 /** Everything the disk is made from; a change to any file below these rebuilds it. */
-const INPUT_ROOTS = ["src", "guest/smss", "guest/lib", "images", "emulator/disk"];
+const INPUT_ROOTS = ["src", "guest", "images", "emulator/disk"];
 /** Empty directories the guest needs: mount points, and a Temp directory as on Windows. */
 const DIRECTORIES = ["/dev", "/proc", "/sys", "/Windows/Temp"];
 /** A fixed time on every file, so the same sources give the same image. */

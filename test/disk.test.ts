@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FatError, FatVolume } from "../emulator/disk/fat.ts";
+import { FatError, FatVolume } from "../src/fat/fat.ts";
 import {
   DISK_SIGNATURE,
   DiskImageError,

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ATTR_DIRECTORY, FatError, FatVolume, type FatType } from "../emulator/disk/fat.ts";
-import { planShortName, shortNameKey } from "../emulator/disk/fat-names.ts";
+import { ATTR_DIRECTORY, FatError, FatVolume, type FatType } from "../src/fat/fat.ts";
+import { planShortName, shortNameKey } from "../src/fat/names.ts";
 import { pattern } from "./patterns.ts";
 
 const work = mkdtempSync(join(tmpdir(), "smss86-fat-"));

@@ -29,5 +29,5 @@ it("bundles src/ and the browser-side host for the browser, without Node's modul
   });
   expect(result.errors).toEqual([]);
   expect(result.outputFiles).toHaveLength(BROWSER_ENTRIES.length);
-  expect(Object.keys(result.metafile.inputs)).toContain("emulator/disk/fat.ts");
+  expect(Object.keys(result.metafile.inputs)).toContain("src/fat/fat.ts");
 });

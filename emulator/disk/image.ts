@@ -2,7 +2,7 @@
 // started from a template partition that already has SYSLINUX installed, plus the caller's files.
 // Pure: Uint8Array/DataView only, so the web page can build and read disks too.
 
-import { FatVolume, type FatVolumeOptions } from "./fat.ts";
+import { FatVolume, type FatVolumeOptions } from "../../src/fat/fat.ts";
 import { type SparseImage, writeSparseImage } from "./sparse.ts";
 
 export class DiskImageError extends Error {

@@ -14,7 +14,7 @@ import {
   planShortName,
   shortNameChecksum,
   shortNameKey,
-} from "./fat-names.ts";
+} from "./names.ts";
 
 export type FatType = 12 | 16 | 32;
 
