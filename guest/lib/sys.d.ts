@@ -79,6 +79,12 @@ declare module "sys" {
   /** umount2(target, flags): flags such as MNT_DETACH. */
   export function umount(target: string, flags?: number): void;
   export function sync(): void;
+  export function chmod(path: string, mode: number): void;
+  /** statfs(2): sizes in blocks of blockSize bytes; type is the filesystem's magic (0x4d44 for FAT). */
+  export function statfs(path: string): { type: number; blockSize: number; blocks: number; freeBlocks: number; availableBlocks: number };
+  /** Activates a swap area (a file or device with a swap header). */
+  export function swapon(path: string): void;
+  export function swapoff(path: string): void;
 
   // Processes.
   export interface SpawnOptions {
@@ -108,6 +114,11 @@ declare module "sys" {
   /** waitpid(2); pid -1 waits for any child. Returns null only with WNOHANG when no child has changed. */
   export function waitpid(pid: number, flags?: number): WaitResult | null;
   export function kill(pid: number, signal: number): void;
+  /**
+   * poll(2) over at most 64 descriptors; timeoutMs -1 waits without limit. Returns each entry's revents
+   * (all 0 on a timeout, or when a signal such as SIGCHLD interrupted the wait).
+   */
+  export function poll(fds: readonly { fd: number; events: number }[], timeoutMs: number): number[];
   export function getpid(): number;
   export function getppid(): number;
   export function exit(code?: number): never;
@@ -173,6 +184,11 @@ declare module "sys" {
   export const MNT_FORCE: number;
   export const MNT_DETACH: number;
   export const WNOHANG: number;
+  export const POLLIN: number;
+  export const POLLOUT: number;
+  export const POLLERR: number;
+  export const POLLHUP: number;
+  export const POLLNVAL: number;
   export const SIGHUP: number;
   export const SIGINT: number;
   export const SIGQUIT: number;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/swap.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "sys_internal.h"
@@ -498,6 +500,64 @@ static JSValue sys_umount(JSContext *ctx, JSValueConst this_value, int argc, JSV
     return result;
 }
 
+static JSValue sys_chmod(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    const char *path = sys_arg_string(ctx, argv[0], "chmod", "path");
+    if (!path)
+        return JS_EXCEPTION;
+    int64_t mode;
+    JSValue result = JS_EXCEPTION;
+    if (sys_arg_int64(ctx, argv[1], "chmod", "mode", 0, 07777, &mode) == 0)
+        result = chmod(path, (mode_t)mode) < 0 ? sys_throw_errno(ctx, "chmod", path, errno) : JS_UNDEFINED;
+    JS_FreeCString(ctx, path);
+    return result;
+}
+
+static JSValue sys_statfs(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    const char *path = sys_arg_string(ctx, argv[0], "statfs", "path");
+    if (!path)
+        return JS_EXCEPTION;
+    struct statfs status;
+    JSValue result;
+    if (statfs(path, &status) < 0) {
+        result = sys_throw_errno(ctx, "statfs", path, errno);
+    } else {
+        result = JS_NewObject(ctx);
+        if (!JS_IsException(result) &&
+            (sys_set_number(ctx, result, "type", (double)(uint32_t)status.f_type) < 0 ||
+             sys_set_number(ctx, result, "blockSize", (double)status.f_bsize) < 0 ||
+             sys_set_number(ctx, result, "blocks", (double)status.f_blocks) < 0 ||
+             sys_set_number(ctx, result, "freeBlocks", (double)status.f_bfree) < 0 ||
+             sys_set_number(ctx, result, "availableBlocks", (double)status.f_bavail) < 0)) {
+            JS_FreeValue(ctx, result);
+            result = JS_EXCEPTION;
+        }
+    }
+    JS_FreeCString(ctx, path);
+    return result;
+}
+
+/* swapon(2) with the priority bits left at 0: the kernel numbers swap areas in activation order. */
+static int swap_on(const char *path)
+{
+    return swapon(path, 0);
+}
+
+static JSValue sys_swapon(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    return call_with_path(ctx, argv[0], "swapon", swap_on);
+}
+
+static JSValue sys_swapoff(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    return call_with_path(ctx, argv[0], "swapoff", swapoff);
+}
+
 static JSValue sys_sync(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
 {
     (void)ctx, (void)this_value, (void)argc, (void)argv;
@@ -532,6 +592,10 @@ const JSCFunctionListEntry sys_fs_functions[] = {
     JS_CFUNC_DEF("mount", 5, sys_mount),
     JS_CFUNC_DEF("umount", 2, sys_umount),
     JS_CFUNC_DEF("sync", 0, sys_sync),
+    JS_CFUNC_DEF("chmod", 2, sys_chmod),
+    JS_CFUNC_DEF("statfs", 1, sys_statfs),
+    JS_CFUNC_DEF("swapon", 1, sys_swapon),
+    JS_CFUNC_DEF("swapoff", 1, sys_swapoff),
     INT_CONSTANT(O_RDONLY),
     INT_CONSTANT(O_WRONLY),
     INT_CONSTANT(O_RDWR),

@@ -4,6 +4,7 @@
  * emulated CPU), and an exec failure comes back as a SysError in the parent. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -209,6 +210,50 @@ static JSValue sys_kill(JSContext *ctx, JSValueConst this_value, int argc, JSVal
     return JS_UNDEFINED;
 }
 
+#define MAX_POLL_FDS 64
+
+/* poll(2) over [{fd, events}] with a timeout in ms (-1: none); returns the revents, one per entry.
+ * EINTR (a child's SIGCHLD) returns all zeros: the caller's loop looks again. */
+static JSValue sys_poll(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    int64_t count_value, timeout;
+    JSValue length = JS_GetPropertyStr(ctx, argv[0], "length");
+    int status = sys_arg_int64(ctx, length, "poll", "fds.length", 0, MAX_POLL_FDS, &count_value);
+    JS_FreeValue(ctx, length);
+    if (status < 0 || sys_arg_int64(ctx, argv[1], "poll", "timeoutMs", -1, INT32_MAX, &timeout) < 0)
+        return JS_EXCEPTION;
+    struct pollfd fds[MAX_POLL_FDS];
+    int count = (int)count_value;
+    for (int index = 0; index < count; index++) {
+        JSValue entry = JS_GetPropertyUint32(ctx, argv[0], (uint32_t)index);
+        JSValue fd_value = JS_GetPropertyStr(ctx, entry, "fd"), events_value = JS_GetPropertyStr(ctx, entry, "events");
+        int64_t fd, events;
+        int failed = sys_arg_int64(ctx, fd_value, "poll", "fd", -1, INT32_MAX, &fd) < 0 ||
+                     sys_arg_int64(ctx, events_value, "poll", "events", 0, 0xffff, &events) < 0;
+        JS_FreeValue(ctx, fd_value);
+        JS_FreeValue(ctx, events_value);
+        JS_FreeValue(ctx, entry);
+        if (failed)
+            return JS_EXCEPTION;
+        fds[index] = (struct pollfd){ .fd = (int)fd, .events = (short)events };
+    }
+    if (poll(fds, (nfds_t)count, (int)timeout) < 0) {
+        if (errno != EINTR)
+            return sys_throw_errno(ctx, "poll", NULL, errno);
+        for (int index = 0; index < count; index++)
+            fds[index].revents = 0;
+    }
+    JSValue result = JS_NewArray(ctx);
+    for (int index = 0; index < count && !JS_IsException(result); index++) {
+        if (JS_SetPropertyUint32(ctx, result, (uint32_t)index, JS_NewInt32(ctx, fds[index].revents)) < 0) {
+            JS_FreeValue(ctx, result);
+            result = JS_EXCEPTION;
+        }
+    }
+    return result;
+}
+
 static JSValue sys_getpid(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
 {
     (void)this_value, (void)argc, (void)argv;
@@ -234,6 +279,12 @@ const JSCFunctionListEntry sys_process_functions[] = {
     JS_CFUNC_DEF("spawn", 4, sys_spawn),
     JS_CFUNC_DEF("waitpid", 2, sys_waitpid),
     JS_CFUNC_DEF("kill", 2, sys_kill),
+    JS_CFUNC_DEF("poll", 2, sys_poll),
+    INT_CONSTANT(POLLIN),
+    INT_CONSTANT(POLLOUT),
+    INT_CONSTANT(POLLERR),
+    INT_CONSTANT(POLLHUP),
+    INT_CONSTANT(POLLNVAL),
     JS_CFUNC_DEF("getpid", 0, sys_getpid),
     JS_CFUNC_DEF("getppid", 0, sys_getppid),
     JS_CFUNC_DEF("exit", 1, sys_exit),

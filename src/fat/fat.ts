@@ -15,6 +15,7 @@ import {
   shortNameChecksum,
   shortNameKey,
 } from "./names.ts";
+import { MemoryBytes, type VolumeBytes } from "./bytes.ts";
 
 export type FatType = 12 | 16 | 32;
 
@@ -128,8 +129,7 @@ const FSINFO_TRAIL_SIGNATURE = 0xaa550000;
 
 export class FatVolume {
   readonly layout: FatLayout;
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  private readonly store: VolumeBytes;
   private readonly timestamp: { date: number; time: number; tenths: number };
   private readonly eocMin: number;
   private readonly eocMark: number;
@@ -138,9 +138,8 @@ export class FatVolume {
   /** No free cluster lies below this one: allocation starts its search here (first fit, so layouts reproduce). */
   private firstMaybeFree = 2;
 
-  private constructor(bytes: Uint8Array, layout: FatLayout, timestamp: Date) {
-    this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  private constructor(store: VolumeBytes, layout: FatLayout, timestamp: Date) {
+    this.store = store;
     this.layout = layout;
     this.timestamp = encodeTimestamp(timestamp);
     const marks = { 12: [0xff8, 0xfff, 0xff7], 16: [0xfff8, 0xffff, 0xfff7], 32: [0x0ffffff8, 0x0fffffff, 0x0ffffff7] };
@@ -156,9 +155,10 @@ export class FatVolume {
    * disk). Throws FatError if the boot sector does not describe a FAT volume that fits in `bytes`.
    * The volume counts free clusters once, here: open it again after something else (the guest) wrote.
    */
-  static open(bytes: Uint8Array, options: FatVolumeOptions = {}): FatVolume {
-    const layout = parseBootSector(bytes);
-    return new FatVolume(bytes, layout, options.timestamp ?? new Date(DEFAULT_FAT_TIMESTAMP));
+  static open(bytes: Uint8Array | VolumeBytes, options: FatVolumeOptions = {}): FatVolume {
+    const store = bytes instanceof Uint8Array ? new MemoryBytes(bytes) : bytes;
+    const layout = parseBootSector(store);
+    return new FatVolume(store, layout, options.timestamp ?? new Date(DEFAULT_FAT_TIMESTAMP));
   }
 
   get type(): FatType {
@@ -173,7 +173,7 @@ export class FatVolume {
   /** The "volume is mounted / was not unmounted cleanly" bit Linux sets in the boot sector while mounted. */
   get dirty(): boolean {
     const flagsOffset = this.layout.type === 32 ? 65 : 37;
-    return (this.bytes[flagsOffset] & 0x01) !== 0;
+    return (this.store.u8(flagsOffset) & 0x01) !== 0;
   }
 
   /** The entries of the directory at `path` ("/" is the root), without "." and "..". */
@@ -214,7 +214,7 @@ export class FatVolume {
     chain.forEach((cluster, index) => {
       const start = index * clusterSize;
       const length = Math.min(clusterSize, entry.size - start);
-      data.set(this.bytes.subarray(this.clusterOffset(cluster), this.clusterOffset(cluster) + length), start);
+      data.set(this.store.read(this.clusterOffset(cluster), length), start);
     });
     return data;
   }
@@ -245,12 +245,12 @@ export class FatVolume {
     chain.forEach((cluster, index) => {
       const target = this.clusterOffset(cluster);
       const chunk = data.subarray(index * this.layout.clusterSize, (index + 1) * this.layout.clusterSize);
-      this.bytes.set(chunk, target);
-      this.bytes.fill(0, target + chunk.length, target + this.layout.clusterSize);
+      this.store.write(chunk, target);
+      this.store.fill(0, target + chunk.length, target + this.layout.clusterSize);
     });
     this.setEntryCluster(shortEntryOffset, chain[0] ?? 0);
-    this.view.setUint32(shortEntryOffset + 28, data.length, true);
-    this.bytes[shortEntryOffset + 11] |= ATTR_ARCHIVE;
+    this.store.setU32(shortEntryOffset + 28, data.length);
+    this.store.setU8(shortEntryOffset + 11, this.store.u8(shortEntryOffset + 11) | ATTR_ARCHIVE);
     this.stampEntry(shortEntryOffset);
   }
 
@@ -271,7 +271,7 @@ export class FatVolume {
       const cluster = chain[0];
       const entryOffset = this.withChainFreedOnError(chain, () => this.addEntry(directory, name, ATTR_DIRECTORY, here));
       const clusterStart = this.clusterOffset(cluster);
-      this.bytes.fill(0, clusterStart, clusterStart + this.layout.clusterSize);
+      this.store.fill(0, clusterStart, clusterStart + this.layout.clusterSize);
       const parentCluster = directory.firstCluster === this.layout.rootCluster ? 0 : directory.firstCluster;
       this.writeShortEntry(clusterStart, dotName(1), ATTR_DIRECTORY, cluster);
       this.writeShortEntry(clusterStart + ENTRY_SIZE, dotName(2), ATTR_DIRECTORY, parentCluster);
@@ -290,14 +290,14 @@ export class FatVolume {
       throw new FatError("directory-not-empty", `${path} is not empty`);
     }
     this.freeChain(entry.firstCluster, entry.shortEntryOffset);
-    for (const slot of entry.slotOffsets) this.bytes[slot] = DELETED_MARK;
+    for (const slot of entry.slotOffsets) this.store.setU8(slot, DELETED_MARK);
   }
 
   private publicEntry(entry: LocatedEntry): FatEntry {
     const { name, shortName, isDirectory, size, attributes, firstCluster, shortEntryOffset } = entry;
     const modified = decodeTimestamp(
-      this.view.getUint16(shortEntryOffset + 24, true),
-      this.view.getUint16(shortEntryOffset + 22, true),
+      this.store.u16(shortEntryOffset + 24),
+      this.store.u16(shortEntryOffset + 22),
     );
     return { name, shortName, isDirectory, size, attributes, firstCluster, modified };
   }
@@ -375,16 +375,16 @@ export class FatVolume {
     const entries: LocatedEntry[] = [];
     let pending: { name: string[]; slots: number[]; checksum: number; nextSequence: number } | undefined;
     for (const offset of directory.slotOffsets) {
-      const first = this.bytes[offset];
+      const first = this.store.u8(offset);
       if (first === 0x00) break;
-      const attributes = this.bytes[offset + 11];
+      const attributes = this.store.u8(offset + 11);
       if (first === DELETED_MARK) {
         pending = undefined;
         continue;
       }
       if ((attributes & 0x3f) === ATTR_LONG_NAME) {
         const sequence = first & 0x1f;
-        const checksum = this.bytes[offset + 13];
+        const checksum = this.store.u8(offset + 13);
         if ((first & 0x40) !== 0) {
           pending = sequence === 0 ? undefined : { name: [], slots: [], checksum, nextSequence: sequence };
         }
@@ -401,7 +401,7 @@ export class FatVolume {
       const longName = pending;
       pending = undefined;
       if ((attributes & ATTR_VOLUME_LABEL) !== 0 || first === 0x2e) continue; // labels, "." and ".."
-      const shortNameBytes = this.bytes.subarray(offset, offset + 11);
+      const shortNameBytes = this.store.read(offset, 11);
       const shortName = decodeShortName(shortNameBytes, 0);
       const joinedLongName = longName?.nextSequence === 0 ? longName.name.join("") : undefined;
       // A long name that is incomplete, belongs to another short name, or could not have been stored is ignored.
@@ -409,13 +409,13 @@ export class FatVolume {
         joinedLongName !== undefined &&
         longName?.checksum === shortNameChecksum(shortNameBytes) &&
         longNameProblem(joinedLongName) === undefined;
-      const caseFlags = this.bytes[offset + 12] & (LOWER_CASE_BASE | LOWER_CASE_EXTENSION);
+      const caseFlags = this.store.u8(offset + 12) & (LOWER_CASE_BASE | LOWER_CASE_EXTENSION);
       const isDirectory = (attributes & ATTR_DIRECTORY) !== 0;
       entries.push({
         name: hasLongName ? joinedLongName : caseFlags !== 0 ? decodeShortName(shortNameBytes, caseFlags) : shortName,
         shortName,
         isDirectory,
-        size: isDirectory ? 0 : this.view.getUint32(offset + 28, true),
+        size: isDirectory ? 0 : this.store.u32(offset + 28),
         attributes,
         firstCluster: this.entryCluster(offset),
         slotOffsets: hasLongName && longName !== undefined ? [...longName.slots, offset] : [offset],
@@ -429,7 +429,7 @@ export class FatVolume {
   private longNamePiece(offset: number): string {
     let piece = "";
     for (const position of LONG_NAME_UNIT_POSITIONS) {
-      const unit = this.view.getUint16(offset + position, true);
+      const unit = this.store.u16(offset + position);
       if (unit === 0x0000) break;
       piece += String.fromCharCode(unit);
     }
@@ -465,12 +465,12 @@ export class FatVolume {
       let runStart = 0;
       let pastEnd = false;
       for (let i = 0; i < offsets.length; i++) {
-        const first = this.bytes[offsets[i]];
+        const first = this.store.u8(offsets[i]);
         if (first === 0x00) pastEnd = true;
         if (pastEnd || first === DELETED_MARK) {
           if (i - runStart + 1 === count) {
             // Slots past the end mark are free whatever they hold: keep the mark after the new entry.
-            if (pastEnd && i + 1 < offsets.length) this.bytes[offsets[i + 1]] = 0x00;
+            if (pastEnd && i + 1 < offsets.length) this.store.setU8(offsets[i + 1], 0x00);
             return offsets.slice(runStart, i + 1);
           }
         } else {
@@ -492,50 +492,50 @@ export class FatVolume {
     const [cluster] = this.allocate(1);
     this.setFatEntry(directory.lastCluster, cluster);
     const start = this.clusterOffset(cluster);
-    this.bytes.fill(0, start, start + this.layout.clusterSize);
+    this.store.fill(0, start, start + this.layout.clusterSize);
     const perCluster = this.layout.clusterSize / ENTRY_SIZE;
     for (let i = 0; i < perCluster; i++) directory.slotOffsets.push(start + i * ENTRY_SIZE);
     return { firstCluster: directory.firstCluster, slotOffsets: directory.slotOffsets, lastCluster: cluster };
   }
 
   private writeLongNamePiece(offset: number, name: string, piece: number, isLast: boolean, checksum: number): void {
-    this.bytes.fill(0, offset, offset + ENTRY_SIZE);
-    this.bytes[offset] = (piece + 1) | (isLast ? 0x40 : 0);
-    this.bytes[offset + 11] = ATTR_LONG_NAME;
-    this.bytes[offset + 13] = checksum;
+    this.store.fill(0, offset, offset + ENTRY_SIZE);
+    this.store.setU8(offset, (piece + 1) | (isLast ? 0x40 : 0));
+    this.store.setU8(offset + 11, ATTR_LONG_NAME);
+    this.store.setU8(offset + 13, checksum);
     LONG_NAME_UNIT_POSITIONS.forEach((position, i) => {
       const index = piece * LONG_NAME_CHARS_PER_ENTRY + i;
       // After the name: one NUL unit, then 0xFFFF padding.
       const unit = index < name.length ? name.charCodeAt(index) : index === name.length ? 0x0000 : 0xffff;
-      this.view.setUint16(offset + position, unit, true);
+      this.store.setU16(offset + position, unit);
     });
   }
 
   private writeShortEntry(offset: number, shortName: Uint8Array, attributes: number, cluster: number): void {
-    this.bytes.fill(0, offset, offset + ENTRY_SIZE);
-    this.bytes.set(shortName, offset);
-    this.bytes[offset + 11] = attributes;
+    this.store.fill(0, offset, offset + ENTRY_SIZE);
+    this.store.write(shortName, offset);
+    this.store.setU8(offset + 11, attributes);
     this.setEntryCluster(offset, cluster);
-    this.view.setUint16(offset + 14, this.timestamp.time, true); // created
-    this.view.setUint16(offset + 16, this.timestamp.date, true);
-    this.bytes[offset + 13] = this.timestamp.tenths;
+    this.store.setU16(offset + 14, this.timestamp.time); // created
+    this.store.setU16(offset + 16, this.timestamp.date);
+    this.store.setU8(offset + 13, this.timestamp.tenths);
     this.stampEntry(offset);
   }
 
   private stampEntry(offset: number): void {
-    this.view.setUint16(offset + 18, this.timestamp.date, true); // accessed
-    this.view.setUint16(offset + 22, this.timestamp.time, true); // modified
-    this.view.setUint16(offset + 24, this.timestamp.date, true);
+    this.store.setU16(offset + 18, this.timestamp.date); // accessed
+    this.store.setU16(offset + 22, this.timestamp.time); // modified
+    this.store.setU16(offset + 24, this.timestamp.date);
   }
 
   private entryCluster(offset: number): number {
-    const high = this.layout.type === 32 ? this.view.getUint16(offset + 20, true) : 0;
-    return (high << 16) + this.view.getUint16(offset + 26, true);
+    const high = this.layout.type === 32 ? this.store.u16(offset + 20) : 0;
+    return (high << 16) + this.store.u16(offset + 26);
   }
 
   private setEntryCluster(offset: number, cluster: number): void {
-    if (this.layout.type === 32) this.view.setUint16(offset + 20, cluster >>> 16, true);
-    this.view.setUint16(offset + 26, cluster & 0xffff, true);
+    if (this.layout.type === 32) this.store.setU16(offset + 20, cluster >>> 16);
+    this.store.setU16(offset + 26, cluster & 0xffff);
   }
 
   // ---- clusters and the FAT ----
@@ -553,13 +553,13 @@ export class FatVolume {
     const offset = this.fatEntryOffset(cluster);
     switch (this.layout.type) {
       case 12: {
-        const pair = this.view.getUint16(offset, true);
+        const pair = this.store.u16(offset);
         return cluster & 1 ? pair >> 4 : pair & 0xfff;
       }
       case 16:
-        return this.view.getUint16(offset, true);
+        return this.store.u16(offset);
       case 32:
-        return this.view.getUint32(offset, true) & 0x0fffffff;
+        return this.store.u32(offset) & 0x0fffffff;
     }
   }
 
@@ -570,15 +570,15 @@ export class FatVolume {
     for (let copy = 0; copy < fatCount; copy++) {
       const offset = this.fatEntryOffset(cluster) + copy * fatBytes;
       if (type === 12) {
-        const pair = this.view.getUint16(offset, true);
+        const pair = this.store.u16(offset);
         const updated = cluster & 1 ? (pair & 0x000f) | (value << 4) : (pair & 0xf000) | value;
-        this.view.setUint16(offset, updated, true);
+        this.store.setU16(offset, updated);
       } else if (type === 16) {
-        this.view.setUint16(offset, value, true);
+        this.store.setU16(offset, value);
       } else {
         // The top 4 bits of a FAT32 entry are reserved and must survive.
-        const reserved = this.view.getUint32(offset, true) & 0xf0000000;
-        this.view.setUint32(offset, (reserved | value) >>> 0, true);
+        const reserved = this.store.u32(offset) & 0xf0000000;
+        this.store.setU32(offset, (reserved | value) >>> 0);
       }
     }
   }
@@ -646,9 +646,9 @@ export class FatVolume {
   private updateFsInfo(): void {
     const offset = this.layout.fsInfoOffset;
     if (offset === undefined) return;
-    this.view.setUint32(offset + 488, this.freeClusters, true);
+    this.store.setU32(offset + 488, this.freeClusters);
     const hint = this.firstMaybeFree <= this.layout.clusterCount + 1 ? this.firstMaybeFree : 0xffffffff;
-    this.view.setUint32(offset + 492, hint, true);
+    this.store.setU32(offset + 492, hint);
   }
 }
 
@@ -693,12 +693,11 @@ function decodeTimestamp(date: number, time: number): Date {
 }
 
 /** Reads and checks the boot sector (BPB) and works out the layout. */
-function parseBootSector(bytes: Uint8Array): FatLayout {
-  if (bytes.length < 512) {
-    throw new FatError("truncated", `volume is ${bytes.length} bytes, too short for a boot sector`, bytes.length);
+function parseBootSector(store: VolumeBytes): FatLayout {
+  if (store.length < 512) {
+    throw new FatError("truncated", `volume is ${store.length} bytes, too short for a boot sector`, store.length);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const signature = view.getUint16(BOOT_SIGNATURE_OFFSET, true);
+  const signature = store.u16(BOOT_SIGNATURE_OFFSET);
   if (signature !== 0xaa55) {
     throw new FatError("bad-boot-sector", `boot sector signature is 0x${signature.toString(16)}, not 0xaa55`, BOOT_SIGNATURE_OFFSET);
   }
@@ -706,22 +705,22 @@ function parseBootSector(bytes: Uint8Array): FatLayout {
     if (!valid) throw new FatError("bad-boot-sector", `boot sector field ${name} is ${value}: ${why}`, offset);
     return value;
   };
-  const bytesPerSectorRaw = view.getUint16(11, true);
+  const bytesPerSectorRaw = store.u16(11);
   const bytesPerSector = field("BytesPerSector", 11, bytesPerSectorRaw, [512, 1024, 2048, 4096].includes(bytesPerSectorRaw), "must be 512, 1024, 2048 or 4096");
-  const spc = bytes[13];
+  const spc = store.u8(13);
   const sectorsPerCluster = field("SectorsPerCluster", 13, spc, spc > 0 && (spc & (spc - 1)) === 0, "must be a power of two from 1 to 128");
-  const reserved = view.getUint16(14, true);
+  const reserved = store.u16(14);
   const reservedSectors = field("ReservedSectors", 14, reserved, reserved > 0, "must be at least 1");
-  const fats = bytes[16];
+  const fats = store.u8(16);
   const fatCount = field("NumFATs", 16, fats, fats > 0, "must be at least 1");
-  const rootEntries = view.getUint16(17, true);
-  const media = bytes[21];
+  const rootEntries = store.u16(17);
+  const media = store.u8(21);
   field("Media", 21, media, media === 0xf0 || media >= 0xf8, "must be 0xF0 or 0xF8-0xFF");
-  const total16 = view.getUint16(19, true);
-  const total32 = view.getUint32(32, true);
+  const total16 = store.u16(19);
+  const total32 = store.u32(32);
   const totalSectors = field("TotalSectors", total16 !== 0 ? 19 : 32, total16 || total32, (total16 || total32) > 0, "must not be 0");
-  const fat16Size = view.getUint16(22, true);
-  const fatSectors = fat16Size !== 0 ? fat16Size : view.getUint32(36, true);
+  const fat16Size = store.u16(22);
+  const fatSectors = fat16Size !== 0 ? fat16Size : store.u32(36);
   field("FATSize", fat16Size !== 0 ? 22 : 36, fatSectors, fatSectors > 0, "must not be 0");
 
   const rootDirectorySectors = Math.ceil((rootEntries * ENTRY_SIZE) / bytesPerSector);
@@ -746,22 +745,22 @@ function parseBootSector(bytes: Uint8Array): FatLayout {
     `${fatSectors} sectors are too few for ${clusterCount} clusters (${fatBytesNeeded} bytes needed)`,
   );
   const volumeBytes = totalSectors * bytesPerSector;
-  if (bytes.length < volumeBytes) {
-    throw new FatError("truncated", `volume is ${bytes.length} bytes but its boot sector says ${totalSectors} sectors (${volumeBytes} bytes)`, bytes.length);
+  if (store.length < volumeBytes) {
+    throw new FatError("truncated", `volume is ${store.length} bytes but its boot sector says ${totalSectors} sectors (${volumeBytes} bytes)`, store.length);
   }
 
   let rootCluster = 0;
   let fsInfoOffset: number | undefined;
   if (type === 32) {
-    rootCluster = view.getUint32(44, true);
+    rootCluster = store.u32(44);
     field("RootCluster", 44, rootCluster, rootCluster >= 2 && rootCluster <= clusterCount + 1, `must be a cluster in 2..${clusterCount + 1}`);
-    const fsInfoSector = view.getUint16(48, true);
+    const fsInfoSector = store.u16(48);
     if (fsInfoSector > 0 && fsInfoSector < reservedSectors) {
       const offset = fsInfoSector * bytesPerSector;
       const valid =
-        view.getUint32(offset, true) === FSINFO_LEAD_SIGNATURE &&
-        view.getUint32(offset + 484, true) === FSINFO_STRUCT_SIGNATURE &&
-        view.getUint32(offset + 508, true) === FSINFO_TRAIL_SIGNATURE;
+        store.u32(offset) === FSINFO_LEAD_SIGNATURE &&
+        store.u32(offset + 484) === FSINFO_STRUCT_SIGNATURE &&
+        store.u32(offset + 508) === FSINFO_TRAIL_SIGNATURE;
       if (valid) fsInfoOffset = offset;
     }
   }
