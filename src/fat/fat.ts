@@ -59,6 +59,8 @@ const ENTRY_SIZE = 32;
 const DELETED_MARK = 0xe5;
 /** FAT's own limit on a directory's size (and the bound on walking one). */
 const MAX_DIRECTORY_ENTRIES = 65536;
+/** check() descends no deeper: Windows' own path limit of 32,767 characters allows no more levels. */
+const MAX_CHECK_DEPTH = 16384;
 /** Beyond this count of clusters a volume is FAT16, then FAT32: the only rule that decides the type. */
 const FAT12_MAX_CLUSTERS = 4084;
 const FAT16_MAX_CLUSTERS = 65524;
@@ -99,6 +101,23 @@ export interface FatEntry {
   readonly attributes: number;
   readonly firstCluster: number;
   readonly modified: Date;
+}
+
+/** One problem found by FatVolume.check, and what was done about it when repairing. */
+export interface FatFinding {
+  kind: "dirty" | "fat-copies-differ" | "bad-entry" | "bad-chain" | "cross-link" | "size-mismatch" | "lost-chain" | "free-count";
+  /** The file or directory concerned ("/" paths), if any. */
+  path?: string;
+  detail: string;
+  /** What the repair did; absent when only checking. */
+  fixed?: string;
+}
+
+export interface FatCheckReport {
+  findings: FatFinding[];
+  /** Files and directories visited. */
+  entries: number;
+  clustersInUse: number;
 }
 
 export interface FatVolumeOptions {
@@ -291,6 +310,242 @@ export class FatVolume {
     }
     this.freeChain(entry.firstCluster, entry.shortEntryOffset);
     for (const slot of entry.slotOffsets) this.store.setU8(slot, DELETED_MARK);
+  }
+
+  /**
+   * Checks the whole volume as chkdsk/fsck do: the dirty bit, that every FAT copy agrees, and every
+   * directory entry's cluster chain (in range, ending properly, owned by one entry only, as long as the
+   * size says), then clusters allocated but owned by no entry (lost chains). With `repair`, each problem is
+   * fixed as Windows' autochk does: the dirty bit cleared, FAT copies made equal to the first, a bad first
+   * cluster makes an empty file (a bad directory is removed), a broken chain ends at its last good
+   * cluster, a cross-linked chain gets its own copy of the shared clusters (or ends there when the volume
+   * is full), a size is trimmed to the chain (and a chain to the size), and lost chains are freed.
+   * Directories are visited in tree order, so the entry met first keeps a shared cluster.
+   */
+  check(options: { repair: boolean }): FatCheckReport {
+    const findings: FatFinding[] = [];
+    const repair = options.repair;
+    const note = (finding: FatFinding, fix?: () => string): void => {
+      if (repair && fix) finding.fixed = fix();
+      findings.push(finding);
+    };
+    if (this.dirty) {
+      note({ kind: "dirty", detail: "the volume was not unmounted cleanly" }, () => {
+        const flagsOffset = this.layout.type === 32 ? 65 : 37;
+        this.store.setU8(flagsOffset, this.store.u8(flagsOffset) & ~0x01);
+        return "dirty bit cleared";
+      });
+    }
+    this.checkFatCopies(note);
+    const owner = new Int32Array(this.layout.clusterCount + 2);
+    let entries = 0;
+    const visitDirectory = (directory: Directory, path: string, depth: number): void => {
+      for (const entry of this.readEntries(directory)) {
+        entries++;
+        const id = entries;
+        const entryPath = (path === "/" ? "" : path) + "/" + entry.name;
+        const chain = this.checkEntryChain(entry, entryPath, id, owner, note);
+        if (entry.isDirectory && chain !== undefined && chain.length > 0 && depth < MAX_CHECK_DEPTH) {
+          const perCluster = this.layout.clusterSize / ENTRY_SIZE;
+          const slotOffsets: number[] = [];
+          for (const cluster of chain) for (let i = 0; i < perCluster; i++) slotOffsets.push(this.clusterOffset(cluster) + i * ENTRY_SIZE);
+          visitDirectory({ firstCluster: chain[0], slotOffsets, lastCluster: chain[chain.length - 1] }, entryPath, depth + 1);
+        }
+      }
+    };
+    const root = this.rootDirectory();
+    if (this.layout.type === 32) for (const cluster of this.walkChain(this.layout.rootCluster, Infinity, 44)) owner[cluster] = -1;
+    visitDirectory(root, "/", 0);
+    let clustersInUse = 0;
+    let lostClusters = 0;
+    const lostHeads = new Set<number>();
+    for (let cluster = 2; cluster < this.layout.clusterCount + 2; cluster++) {
+      const next = this.fatEntry(cluster);
+      if (next === 0 || next === this.badMark) continue;
+      if (owner[cluster] !== 0) {
+        clustersInUse++;
+        continue;
+      }
+      lostClusters++;
+      lostHeads.add(cluster);
+    }
+    for (const cluster of lostHeads) {
+      const next = this.fatEntry(cluster);
+      if (lostHeads.has(next) && next !== cluster) lostHeads.delete(next);
+    }
+    if (lostClusters > 0) {
+      note({ kind: "lost-chain", detail: `${lostClusters} clusters in ${lostHeads.size} chains belong to no file` }, () => {
+        for (let cluster = 2; cluster < this.layout.clusterCount + 2; cluster++) {
+          const next = this.fatEntry(cluster);
+          if (next !== 0 && next !== this.badMark && owner[cluster] === 0) this.freeCluster(cluster);
+        }
+        this.updateFsInfo();
+        return `${lostClusters} clusters freed`;
+      });
+    }
+    this.checkFreeCount(note);
+    return { findings, entries, clustersInUse };
+  }
+
+  /** FAT32's FSInfo free-cluster hint must match the FAT (fsck.fat and Windows both trust it). */
+  private checkFreeCount(note: (finding: FatFinding, fix?: () => string) => void): void {
+    let free = 0;
+    for (let cluster = 2; cluster < this.layout.clusterCount + 2; cluster++) if (this.fatEntry(cluster) === 0) free++;
+    this.freeClusters = free;
+    const offset = this.layout.fsInfoOffset;
+    if (offset === undefined) return;
+    const recorded = this.store.u32(offset + 488);
+    if (recorded === free || recorded === 0xffffffff) return;
+    note({ kind: "free-count", detail: `FSInfo says ${recorded} free clusters, the FAT has ${free}` }, () => {
+      this.updateFsInfo();
+      return `FSInfo free count set to ${free}`;
+    });
+  }
+
+  private checkFatCopies(note: (finding: FatFinding, fix?: () => string) => void): void {
+    const { fatCount, fatSectors, bytesPerSector, fatOffset } = this.layout;
+    const fatBytes = fatSectors * bytesPerSector;
+    const first = this.store.read(fatOffset, fatBytes).slice();
+    for (let copy = 1; copy < fatCount; copy++) {
+      const other = this.store.read(fatOffset + copy * fatBytes, fatBytes);
+      const differs = other.findIndex((byte, index) => byte !== first[index]);
+      if (differs < 0) continue;
+      note({ kind: "fat-copies-differ", detail: `FAT copy ${copy + 1} differs from the first at byte ${differs}` }, () => {
+        this.store.write(first, fatOffset + copy * fatBytes);
+        return `FAT copy ${copy + 1} rewritten from the first`;
+      });
+    }
+  }
+
+  /**
+   * Follows one entry's chain without trusting it; returns the clusters it owns after any repair
+   * (undefined when the entry was removed). Claims them in `owner` under `id`.
+   */
+  private checkEntryChain(
+    entry: LocatedEntry,
+    path: string,
+    id: number,
+    owner: Int32Array,
+    note: (finding: FatFinding, fix?: () => string) => void,
+  ): number[] | undefined {
+    const lastCluster = this.layout.clusterCount + 1;
+    const offset = entry.shortEntryOffset;
+    if (entry.firstCluster === 0) {
+      if (entry.isDirectory) {
+        note({ kind: "bad-entry", path, detail: "directory without clusters" }, () => {
+          for (const slot of entry.slotOffsets) this.store.setU8(slot, DELETED_MARK);
+          return "entry removed";
+        });
+        return undefined;
+      }
+      if (entry.size > 0) {
+        note({ kind: "size-mismatch", path, detail: `size ${entry.size} but no clusters` }, () => {
+          this.store.setU32(offset + 28, 0);
+          return "size set to 0";
+        });
+      }
+      return [];
+    }
+    if (entry.firstCluster < 2 || entry.firstCluster > lastCluster) {
+      note({ kind: "bad-entry", path, detail: `first cluster ${entry.firstCluster} is outside 2..${lastCluster}` }, () => {
+        if (entry.isDirectory) {
+          for (const slot of entry.slotOffsets) this.store.setU8(slot, DELETED_MARK);
+          return "entry removed";
+        }
+        this.setEntryCluster(offset, 0);
+        this.store.setU32(offset + 28, 0);
+        return "truncated to an empty file";
+      });
+      return entry.isDirectory ? undefined : [];
+    }
+    const chain: number[] = [];
+    const inThisChain = new Set<number>();
+    let cluster = entry.firstCluster;
+    for (;;) {
+      if (owner[cluster] !== 0) {
+        const shared = cluster;
+        const kept = chain.slice();
+        let copied: number[] = [];
+        note({ kind: "cross-link", path, detail: `cluster ${shared} also belongs to another file or directory` }, () => {
+          copied = this.copySharedTail(entry, kept, shared, owner);
+          return copied.length > 0 ? `${copied.length} shared clusters copied to a chain of its own` : "chain ends before the shared cluster";
+        });
+        chain.push(...copied);
+        break;
+      }
+      chain.push(cluster);
+      inThisChain.add(cluster);
+      const next = this.fatEntry(cluster);
+      if (next >= this.eocMin) break;
+      if (next < 2 || next > lastCluster || inThisChain.has(next)) {
+        const what = next === 0 ? "a free cluster" : next === this.badMark ? "a bad-cluster mark" : inThisChain.has(next) ? `cluster ${next} again (a loop)` : `cluster ${next}, out of range`;
+        const at = cluster;
+        note({ kind: "bad-chain", path, detail: `cluster ${at} links to ${what}` }, () => {
+          this.setFatEntry(at, this.eocMark);
+          return `chain ends at cluster ${at}`;
+        });
+        break;
+      }
+      cluster = next;
+    }
+    for (const owned of chain) owner[owned] = id;
+    if (!entry.isDirectory) this.checkSize(entry, path, chain, note);
+    return chain;
+  }
+
+  /** A file's size must need exactly its chain's clusters. */
+  private checkSize(entry: LocatedEntry, path: string, chain: number[], note: (finding: FatFinding, fix?: () => string) => void): void {
+    const clusterSize = this.layout.clusterSize;
+    const needed = Math.ceil(entry.size / clusterSize);
+    const offset = entry.shortEntryOffset;
+    if (needed > chain.length) {
+      note({ kind: "size-mismatch", path, detail: `size ${entry.size} needs ${needed} clusters, the chain has ${chain.length}` }, () => {
+        this.store.setU32(offset + 28, chain.length * clusterSize);
+        return `size set to ${chain.length * clusterSize}`;
+      });
+    } else if (needed < chain.length) {
+      note({ kind: "size-mismatch", path, detail: `size ${entry.size} needs ${needed} clusters, the chain has ${chain.length}` }, () => {
+        for (const extra of chain.slice(needed)) this.freeCluster(extra);
+        if (needed === 0) this.setEntryCluster(offset, 0);
+        else this.setFatEntry(chain[needed - 1], this.eocMark);
+        this.updateFsInfo();
+        return `${chain.length - needed} clusters past the end freed`;
+      });
+    }
+  }
+
+  /**
+   * Gives an entry whose chain runs into another's (at `shared`) its own copy of the rest of that chain.
+   * Returns the new clusters; with too little free space the entry's chain ends before `shared` instead.
+   */
+  private copySharedTail(entry: LocatedEntry, kept: number[], shared: number, owner: Int32Array): number[] {
+    const tail: number[] = [];
+    for (let cluster = shared; tail.length <= this.layout.clusterCount; ) {
+      tail.push(cluster);
+      const next = this.fatEntry(cluster);
+      if (next >= this.eocMin || next < 2 || next > this.layout.clusterCount + 1 || tail.includes(next)) break;
+      cluster = next;
+    }
+    const wanted = entry.isDirectory ? tail.length : Math.max(0, Math.min(tail.length, Math.ceil(entry.size / this.layout.clusterSize) - kept.length));
+    const link = (first: number) => (kept.length === 0 ? this.setEntryCluster(entry.shortEntryOffset, first) : this.setFatEntry(kept[kept.length - 1], first));
+    if (wanted === 0 || wanted > this.freeClusters) {
+      if (kept.length === 0) this.setEntryCluster(entry.shortEntryOffset, 0);
+      else this.setFatEntry(kept[kept.length - 1], this.eocMark);
+      return [];
+    }
+    const copy = this.allocate(wanted);
+    copy.forEach((cluster, index) => {
+      this.store.write(this.store.read(this.clusterOffset(tail[index]), this.layout.clusterSize).slice(), this.clusterOffset(cluster));
+      owner[cluster] = -2;
+    });
+    link(copy[0]);
+    return copy;
+  }
+
+  private freeCluster(cluster: number): void {
+    this.setFatEntry(cluster, 0);
+    this.freeClusters++;
+    this.firstMaybeFree = Math.min(this.firstMaybeFree, cluster);
   }
 
   private publicEntry(entry: LocatedEntry): FatEntry {
