@@ -19,6 +19,8 @@ export interface MachineOptions {
   firmware: Firmware;
   boot: BootSource;
   memoryMiB?: number;
+  /** A second IDE disk (hdb), e.g. a FAT volume the guest sees as D:. Used in place, like the boot disk. */
+  secondDisk?: Uint8Array;
   /** A state from `saveState()` of a machine made with the same options. */
   initialState?: ArrayBuffer;
   /**
@@ -122,6 +124,7 @@ export class Machine {
       log_level: 0,
       disable_jit: !options.jit,
       ...(disk ? { hda: { buffer: diskBufferInPlace(disk) } } : {}),
+      ...(options.secondDisk ? { hdb: { buffer: diskBufferInPlace(options.secondDisk) } } : {}),
       ...(boot.kind === "kernel"
         ? {
             bzimage: { buffer: exactBuffer(boot.bzImage) },

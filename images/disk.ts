@@ -11,11 +11,22 @@ import { buildGuestProgram } from "./guest.ts";
 import { loadSyslinuxTemplate } from "./syslinux/template.ts";
 
 export const DEFAULT_DISK = join(REPO_ROOT, "build", "disk.img");
-const SYSTEM_REG = join(REPO_ROOT, "images", "hives", "SYSTEM.reg");
+export const SYSTEM_REG = join(REPO_ROOT, "images", "hives", "SYSTEM.reg");
 /** Everything the disk is made from; a change to any file below these rebuilds it. */
 const INPUT_ROOTS = ["src", "guest", "images", "emulator/disk"];
-/** Empty directories the guest needs: mount points, and a Temp directory as on Windows. */
-const DIRECTORIES = ["/dev", "/proc", "/sys", "/Windows/Temp"];
+/** Empty directories the guest needs: mount points (/NT: the object namespace), and Temp as on Windows. */
+const DIRECTORIES = ["/dev", "/proc", "/sys", "/NT", "/Windows/Temp"];
+/**
+ * The page file the default hive asks for (PagingFiles "?:\pagefile.sys 16 32"), made here as Windows
+ * Setup makes it at installation: creating 16 MiB on FAT in the guest means zero-filling every page through
+ * the emulated CPU (1.8e7 instructions per MiB, measured), so smss finds it and only activates it.
+ */
+const PAGE_FILE_MIB = 16;
+/** The guest programs in C:\Windows\System32, by entry module. */
+const SYSTEM32_PROGRAMS: Record<string, string> = {
+  "smss.exe": "guest/smss/main.ts",
+  "autochk.exe": "guest/system32/autochk.ts",
+};
 /** A fixed time on every file, so the same sources give the same image. */
 const IMAGE_TIME = new Date(Date.UTC(2026, 0, 1));
 
@@ -44,17 +55,19 @@ export async function ensureDefaultDisk(options: DiskBuildOptions = {}): Promise
 }
 
 export async function buildDefaultDisk(): Promise<Uint8Array> {
-  const [{ template, mbrCode }, smss] = await Promise.all([
+  const [{ template, mbrCode }, ...programs] = await Promise.all([
     loadSyslinuxTemplate(),
-    buildGuestProgram(join(REPO_ROOT, "guest", "smss", "main.ts")),
+    ...Object.values(SYSTEM32_PROGRAMS).map((entry) => buildGuestProgram(join(REPO_ROOT, entry))),
   ]);
+  const system32 = Object.fromEntries(Object.keys(SYSTEM32_PROGRAMS).map((name, index) => [`/Windows/System32/${name}`, programs[index]]));
   return buildDiskImage({
     template,
     mbrCode,
     files: {
       "/syslinux.cfg": readFileSync(join(REPO_ROOT, "images", "syslinux.cfg")),
       "/boot/bzImage": readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage")),
-      "/Windows/System32/smss.exe": smss,
+      ...system32,
+      "/pagefile.sys": new Uint8Array(PAGE_FILE_MIB * 1024 * 1024),
       "/Windows/System32/config/SYSTEM": buildSystemHive(readFileSync(SYSTEM_REG), SYSTEM_REG),
     },
     directories: DIRECTORIES,

@@ -35,7 +35,11 @@ export interface GuestRun {
 const INIT = "/init.exe";
 
 /** Boots once and runs the commands in order; files are volume paths ("/t/x.exe") to contents. */
-export async function runInGuest(files: Record<string, Uint8Array | string>, commands: GuestCommand[], timeoutMs = 60_000): Promise<GuestRun> {
+export async function runInGuest(
+  files: Record<string, Uint8Array | string>,
+  commands: GuestCommand[],
+  options: { timeoutMs?: number; secondDisk?: Uint8Array } = {},
+): Promise<GuestRun> {
   const [{ template, mbrCode }, init] = await Promise.all([loadSyslinuxTemplate(), buildGuestProgram(join(REPO_ROOT, "test", "guest", "run-init.ts"))]);
   const encoded = Object.fromEntries(Object.entries(files).map(([path, data]) => [path, typeof data === "string" ? new TextEncoder().encode(data) : data]));
   const disk = buildDiskImage({
@@ -47,9 +51,9 @@ export async function runInGuest(files: Record<string, Uint8Array | string>, com
   });
   const bzImage = readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage"));
   const cmdline = `console=ttyS0 quiet tsc=reliable libata.force=2.00:disable root=/dev/sda1 rootfstype=vfat rw init=${INIT}`;
-  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "kernel", bzImage, cmdline, disk } });
+  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "kernel", bzImage, cmdline, disk }, secondDisk: options.secondDisk });
   try {
-    await machine.waitForPhase("power-off", timeoutMs);
+    await machine.waitForPhase("power-off", options.timeoutMs ?? 60_000);
     const results = machine.events.filter((e) => (e.phase as string) === "guest-run").map((e) => e.data as unknown as GuestResult);
     return { results, disk, console: machine.console };
   } finally {

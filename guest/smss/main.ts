@@ -1,12 +1,19 @@
-// smss.exe: the Session Manager, PID 1 of the guest. Each phase is a module; they run in this order, and
-// any failure ends in a STOP screen (smss must never exit).
+// smss.exe: the Session Manager, PID 1 of the guest. Each phase is a module; they run in this order (the
+// reference's Windows 7 order, §2), and any failure ends in a STOP screen (smss must never exit).
 import * as sys from "sys";
 import { guestToNtPath } from "../../src/ntpath/index.ts";
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { recordBoot } from "./bootlog.ts";
+import { runBootExecute } from "./bootexecute.ts";
 import { say } from "./console.ts";
+import { writeDynamicEnvironment } from "./dynenv.ts";
+import { configureEnvironment } from "./environment.ts";
+import { openSystemHive } from "./hive.ts";
 import { mountSystemFilesystems } from "./mounts.ts";
-import { millisecondsSinceStart, phase } from "./probe.ts";
+import { buildObjectNamespace } from "./namespace.ts";
+import { createPagingFiles } from "./pagefiles.ts";
+import { millisecondsSinceStart, phase, phaseWithResult, report } from "../lib/probe.ts";
+import { processPendingRenames } from "./renames.ts";
 import { readSystemInfo } from "./systeminfo.ts";
 import { stayResident } from "./resident.ts";
 
@@ -17,13 +24,43 @@ function main(): never {
   phase("smss-start", () => ({ pid, image, ntImage: guestToNtPath(image), argv: [...sys.argv] }));
   phase("mount", mountSystemFilesystems);
   const info = phase("system-info", readSystemInfo);
+  const system = phaseWithResult("hive", () => {
+    const { data, system } = openSystemHive();
+    return { data, result: system };
+  });
+  const sessionManager = system.sessionManager;
+  const environment = phaseWithResult("environment", () => {
+    const { data, environment } = configureEnvironment(sessionManager);
+    return { data, result: environment };
+  });
+  const volumes = phaseWithResult("object-namespace", () => {
+    const { data, volumes } = buildObjectNamespace(sessionManager);
+    return { data, result: volumes };
+  });
+  const restartNeeded = phaseWithResult("boot-execute", () => {
+    const { data, restartNeeded } = runBootExecute(sessionManager, environment, volumes);
+    return { data, result: restartNeeded };
+  });
+  if (restartNeeded) restartAfterRepair();
   phase("volume-write", () => recordBoot({ pid, ...info }));
+  phase("renames", () => processPendingRenames(system));
+  phase("paging-files", () => createPagingFiles(sessionManager, volumes));
+  // Also commits the ExistingPageFiles the paging-files phase wrote.
+  phase("dynamic-environment", () => writeDynamicEnvironment(system, environment));
   phase("ready", () => {
     const uptimeMs = millisecondsSinceStart();
     say(`smss: ready after ${uptimeMs} ms`);
     return { uptimeMs };
   });
   stayResident();
+}
+
+/** autochk repaired the boot volume under the running kernel: start again on the repaired disk, as Windows does. */
+function restartAfterRepair(): never {
+  say("smss: autochk repaired the boot volume; restarting.");
+  sys.sync();
+  report("restart", "done", { reason: "autochk repaired the boot volume" });
+  for (;;) sys.reboot("restart");
 }
 
 try {

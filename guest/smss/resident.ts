@@ -3,7 +3,7 @@
 import * as sys from "sys";
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { say } from "./console.ts";
-import { report } from "./probe.ts";
+import { report } from "../lib/probe.ts";
 import { decodeLatin1 } from "../../src/hive/text.ts";
 
 const POLL_INTERVAL_MS = 100;

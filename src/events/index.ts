@@ -1,10 +1,30 @@
 // Phase events: the probe channel's vocabulary, shared by the guest (producer) and the host (parser).
 // One JSON object per line on the probe serial port (COM2 in the guest, /dev/ttyS1).
 
-/** Phases smss reports, in the order they happen on a good boot. Later issues add more. */
-export const PHASES = ["smss-start", "mount", "system-info", "volume-write", "ready"] as const;
-/** `stop` (a bugcheck) and `power-off` end the machine; they are not part of the ordered list. */
-export type Phase = (typeof PHASES)[number] | "stop" | "power-off";
+/**
+ * Phases smss reports, in the order they happen on a good boot: its own set-up, then the Session Manager's
+ * work from the SYSTEM hive (reference §2), then ready. Later issues add more.
+ */
+export const PHASES = [
+  "smss-start",
+  "mount",
+  "system-info",
+  "hive",
+  "environment",
+  "object-namespace",
+  "boot-execute",
+  "volume-write",
+  "renames",
+  "paging-files",
+  "dynamic-environment",
+  "ready",
+] as const;
+/**
+ * `stop` (a bugcheck) and `power-off` end the machine; `autochk` is reported by autochk.exe itself, once
+ * per volume it looks at; `restart` comes before the machine restarts itself (autochk repaired the boot
+ * volume). None is part of the ordered list.
+ */
+export type Phase = (typeof PHASES)[number] | "stop" | "power-off" | "autochk" | "restart";
 
 export type PhaseStatus = "start" | "done" | "failed";
 
@@ -23,6 +43,66 @@ export interface SystemInfoData {
   kernelRelease: string;
 }
 
+export interface HiveData {
+  path: string;
+  bytes: number;
+  /** clean, or recovered from its logs. */
+  state: string;
+  controlSet: string;
+}
+
+export interface EnvironmentData {
+  /** In the order set; REG_EXPAND_SZ values already expanded. */
+  variables: { name: string; value: string; expanded: boolean }[];
+  problems: string[];
+}
+
+/** One symbolic link in the object namespace: NT name → NT target, and what the guest reaches through it. */
+export interface LinkData {
+  name: string;
+  target: string;
+  /** "char 4:64", "block 8:1", "directory", "missing", ... */
+  resolves: string;
+}
+
+export interface ObjectNamespaceData {
+  directories: string[];
+  links: LinkData[];
+  volumes: { device: string; letter: string; blockDevice: string; mounted: boolean }[];
+}
+
+export interface BootExecuteData {
+  commands: { line: string; image?: string; exitCode?: number; signal?: number; skipped?: string; async: boolean }[];
+  remountedReadWrite: boolean;
+}
+
+export interface AutochkData {
+  volume: string;
+  blockDevice: string;
+  dirty: boolean;
+  checked: boolean;
+  findings: { kind: string; path?: string; detail: string; fixed?: string }[];
+}
+
+export interface RenamesData {
+  operations: { index: number; source: string; target: string; kind: string; result: "done" | "failed"; reason?: string; resumed?: boolean }[];
+  /** Hive commits made to journal the queue's progress. */
+  commits: number;
+  problems: string[];
+}
+
+export interface PagingFilesData {
+  files: { path: string; guestPath: string; minMiB: number; maxMiB: number; sizeMiB: number; created: boolean; active: boolean }[];
+  problems: string[];
+  existingPageFiles: string[];
+  /** /proc/swaps after activation: what the kernel swaps to. */
+  swaps: string;
+}
+
+export interface DynamicEnvironmentData {
+  written: { name: string; value: string }[];
+}
+
 export interface StopData {
   /** Bugcheck code, e.g. 0xC000021A. */
   code: number;
@@ -31,7 +111,7 @@ export interface StopData {
 }
 
 export interface PhaseEvent {
-  /** Milliseconds since smss started (guest clock). */
+  /** Milliseconds since the guest kernel started (CLOCK_MONOTONIC), the same clock for every reporting process. */
   t: number;
   phase: Phase;
   status: PhaseStatus;

@@ -68,6 +68,9 @@ const PAGE_SIZE = 4096;
 export class CachedDeviceBytes implements VolumeBytes {
   private readonly pages = new Map<number, Uint8Array>();
   private readonly dirty = new Set<number>();
+  /** The page used last: byte-wise access walks through one page at a time. */
+  private lastIndex = -1;
+  private lastPage: Uint8Array = new Uint8Array(0);
   constructor(private readonly device: BlockDevice) {}
 
   get length(): number {
@@ -88,6 +91,7 @@ export class CachedDeviceBytes implements VolumeBytes {
   }
 
   private page(index: number): Uint8Array {
+    if (index === this.lastIndex) return this.lastPage;
     let page = this.pages.get(index);
     if (page === undefined) {
       page = new Uint8Array(PAGE_SIZE);
@@ -95,6 +99,8 @@ export class CachedDeviceBytes implements VolumeBytes {
       page.set(this.device.read(start, Math.min(PAGE_SIZE, this.length - start)));
       this.pages.set(index, page);
     }
+    this.lastIndex = index;
+    this.lastPage = page;
     return page;
   }
 

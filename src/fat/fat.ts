@@ -153,7 +153,10 @@ export class FatVolume {
   private readonly eocMin: number;
   private readonly eocMark: number;
   private readonly badMark: number;
-  private freeClusters: number;
+  /** Loaded on first use: autochk on a clean volume never needs the FAT. */
+  private table: Uint32Array | undefined;
+  /** Counted on first use, like the table. */
+  private freeCount: number | undefined;
   /** No free cluster lies below this one: allocation starts its search here (first fit, so layouts reproduce). */
   private firstMaybeFree = 2;
 
@@ -163,10 +166,19 @@ export class FatVolume {
     this.timestamp = encodeTimestamp(timestamp);
     const marks = { 12: [0xff8, 0xfff, 0xff7], 16: [0xfff8, 0xffff, 0xfff7], 32: [0x0ffffff8, 0x0fffffff, 0x0ffffff7] };
     [this.eocMin, this.eocMark, this.badMark] = marks[layout.type];
-    this.freeClusters = 0;
-    for (let cluster = 2; cluster < layout.clusterCount + 2; cluster++) {
-      if (this.fatEntry(cluster) === 0) this.freeClusters++;
+  }
+
+  private get freeClusters(): number {
+    if (this.freeCount === undefined) {
+      let free = 0;
+      for (let cluster = 2; cluster < this.layout.clusterCount + 2; cluster++) if (this.fatEntry(cluster) === 0) free++;
+      this.freeCount = free;
     }
+    return this.freeCount;
+  }
+
+  private set freeClusters(count: number) {
+    this.freeCount = count;
   }
 
   /**
@@ -804,22 +816,35 @@ export class FatVolume {
     return fatOffset + (type === 12 ? Math.floor((cluster * 3) / 2) : (cluster * type) / 8);
   }
 
-  private fatEntry(cluster: number): number {
-    const offset = this.fatEntryOffset(cluster);
-    switch (this.layout.type) {
-      case 12: {
-        const pair = this.store.u16(offset);
-        return cluster & 1 ? pair >> 4 : pair & 0xfff;
+  /** The first FAT decoded into one entry per cluster: read in one pass, then kept in step by setFatEntry. */
+  private fatTable(): Uint32Array {
+    if (this.table !== undefined) return this.table;
+    const { fatOffset, type, clusterCount } = this.layout;
+    const fat = this.store.read(fatOffset, this.fatEntryOffset(clusterCount + 1) - fatOffset + 4);
+    const view = new DataView(fat.buffer, fat.byteOffset, fat.byteLength);
+    const table = new Uint32Array(clusterCount + 2);
+    for (let cluster = 0; cluster < clusterCount + 2; cluster++) {
+      const offset = this.fatEntryOffset(cluster) - fatOffset;
+      if (type === 12) {
+        const pair = view.getUint16(offset, true);
+        table[cluster] = cluster & 1 ? pair >> 4 : pair & 0xfff;
+      } else if (type === 16) {
+        table[cluster] = view.getUint16(offset, true);
+      } else {
+        table[cluster] = view.getUint32(offset, true) & 0x0fffffff;
       }
-      case 16:
-        return this.store.u16(offset);
-      case 32:
-        return this.store.u32(offset) & 0x0fffffff;
     }
+    this.table = table;
+    return table;
+  }
+
+  private fatEntry(cluster: number): number {
+    return this.fatTable()[cluster];
   }
 
   /** Sets a FAT entry in every FAT copy. */
   private setFatEntry(cluster: number, value: number): void {
+    this.fatTable()[cluster] = value;
     const { type, fatCount, fatSectors, bytesPerSector } = this.layout;
     const fatBytes = fatSectors * bytesPerSector;
     for (let copy = 0; copy < fatCount; copy++) {

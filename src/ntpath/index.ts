@@ -1,6 +1,13 @@
-// NT paths ↔ guest paths. The C: volume is the guest's root filesystem, so `\??\C:\x` is `/x`, and
-// `\SystemRoot` is the Windows directory on it. One place translates, and it refuses any path that would
-// climb out of its volume.
+// NT paths ↔ guest paths. One place translates, and it refuses any path that would climb out of its volume.
+//
+// The NT object namespace lives in the guest as a tmpfs tree at /NT, built by smss: directories are object
+// directories, symbolic links are symbolic link objects (\?? → \GLOBAL??, \??\C: → \Device\HarddiskVolume1,
+// \??\COM1 → \Device\Serial0 → /dev/ttyS0), and each volume's file system is mounted on its
+// \Device\HarddiskVolumeN directory. So ntObjectPath() only spells an NT path as a path under /NT and the
+// kernel follows the links, as the object manager would.
+//
+// Before that tree exists (smss's first phases), ntToGuestPath() reaches the boot volume directly: the C:
+// volume is the guest's root filesystem, so `\??\C:\x` is `/x`, and `\SystemRoot` is the Windows directory.
 
 export const SYSTEM_ROOT_GUEST = "/Windows";
 
@@ -44,4 +51,39 @@ export function guestToNtPath(guestPath: string): string {
     return "\\SystemRoot" + guestPath.slice(SYSTEM_ROOT_GUEST.length).replaceAll("/", "\\");
   }
   return "\\??\\C:" + (guestPath === "/" ? "\\" : guestPath.replaceAll("/", "\\"));
+}
+
+export const NT_ROOT_GUEST = "/NT";
+
+/** How many leading components name a volume (or a directory standing for one): ".." may not climb above them. */
+function volumePrefixLength(components: string[]): number {
+  const first = components[0]?.toLowerCase();
+  if (first === "??" || first === "dosdevices" || first === "global??") return /^[a-z]:$/i.test(components[1] ?? "") ? 2 : 1;
+  if (first === "device") return 2;
+  if (first === "systemroot") return 1;
+  return 0;
+}
+
+/**
+ * An NT path (`\??\C:\x`, `\Device\HarddiskVolume2\y`, `\SystemRoot\z`, or a Win32 `C:\x`) as a guest path
+ * under /NT. "." is dropped and ".." resolved; one that would climb above the path's volume (or drive, or
+ * \SystemRoot) is refused, as are empty paths and components holding "/" or NUL.
+ */
+export function ntObjectPath(ntPath: string): string {
+  const absolute = /^[A-Za-z]:(\\|$)/.test(ntPath) ? "\\??\\" + ntPath : ntPath;
+  if (!absolute.startsWith("\\")) throw new NtPathError(ntPath, "not an absolute NT path (it must start with \\)");
+  const raw = absolute.split("\\").slice(1);
+  const components: string[] = [];
+  const floor = volumePrefixLength(raw.filter((part) => part !== "" && part !== "."));
+  for (const part of raw) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (components.length <= floor) throw new NtPathError(ntPath, "climbs out of its volume");
+      components.pop();
+      continue;
+    }
+    if (part.includes("/") || part.includes("\0")) throw new NtPathError(ntPath, `component ${JSON.stringify(part)} holds "/" or NUL`);
+    components.push(part);
+  }
+  return components.length === 0 ? NT_ROOT_GUEST : `${NT_ROOT_GUEST}/${components.join("/")}`;
 }

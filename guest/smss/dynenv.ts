@@ -1,0 +1,32 @@
+// Phase "dynamic-environment": the variables smss itself writes into Session Manager\Environment, from the
+// processor the kernel found (/proc/cpuinfo), committed crash-safely; a failure is fatal, as in Windows.
+import * as sys from "sys";
+import type { Environment } from "../../src/config/environment.ts";
+import type { DynamicEnvironmentData } from "../../src/events/index.ts";
+import { decodeLatin1, encodeString, REG_SZ } from "../../src/hive/index.ts";
+import type { SystemHive } from "./hive.ts";
+
+export function writeDynamicEnvironment(system: SystemHive, environment: Environment): DynamicEnvironmentData {
+  const cpuinfo = decodeLatin1(sys.readFile("/proc/cpuinfo"));
+  const processors = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, "m").exec(processors[0] ?? "")?.[1]?.trim();
+  const family = Number(field("cpu family") ?? 0);
+  const model = Number(field("model") ?? 0);
+  const stepping = Number(field("stepping") ?? 0);
+  const vendor = field("vendor_id") ?? "Unknown";
+  const written = [
+    { name: "OS", value: "Windows_NT" },
+    { name: "PROCESSOR_ARCHITECTURE", value: "x86" },
+    { name: "PROCESSOR_LEVEL", value: String(family) },
+    { name: "PROCESSOR_IDENTIFIER", value: `x86 Family ${family} Model ${model} Stepping ${stepping}, ${vendor}` },
+    { name: "PROCESSOR_REVISION", value: ((model << 8) | stepping).toString(16).padStart(4, "0") },
+    { name: "NUMBER_OF_PROCESSORS", value: String(Math.max(1, processors.length)) },
+  ];
+  const key = system.sessionManager.key.subkey("Environment") ?? system.sessionManager.key.createSubkey("Environment");
+  for (const { name, value } of written) {
+    key.setValue(name, REG_SZ, encodeString(value));
+    environment.set(name, value);
+  }
+  system.commit();
+  return { written };
+}

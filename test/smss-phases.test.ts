@@ -1,0 +1,283 @@
+// smss's phases from the on-disk SYSTEM hive, booted on the real path with the hive written as .reg text in
+// each test, checked through the probe events and the disk read back afterwards.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openVolume, PARTITION_START_LBA } from "../emulator/disk/image.ts";
+import { SYSTEM_HIVE_ON_DISK } from "../emulator/scenario.ts";
+import { FatVolume } from "../src/fat/fat.ts";
+import { splitMultiString } from "../src/config/values.ts";
+import { Hive } from "../src/hive/index.ts";
+import { bootScenario, envdumpProgram, multiSz, regFragment, SM, type Scenario } from "./scenario-helpers.ts";
+
+const running: Scenario[] = [];
+afterAll(async () => {
+  for (const scenario of running) await scenario.machine.stop();
+});
+async function boot(...args: Parameters<typeof bootScenario>): Promise<Scenario> {
+  const scenario = await bootScenario(...args);
+  running.push(scenario);
+  return scenario;
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+function hiveOnDisk(disk: Uint8Array): Hive {
+  return Hive.open(openVolume(disk).readFile(SYSTEM_HIVE_ON_DISK));
+}
+
+describe("the default hive", () => {
+  let scenario: Scenario;
+  it("boots through every phase in order", async () => {
+    scenario = await boot({ files: { "/Windows/System32/envdump.exe": await envdumpProgram() } }, { until: "ready" });
+    const done = scenario.machine.events.filter((e) => e.status === "done" && !["autochk"].includes(e.phase)).map((e) => e.phase);
+    expect(done).toEqual([
+      "smss-start", "mount", "system-info", "hive", "environment", "object-namespace", "boot-execute",
+      "volume-write", "renames", "paging-files", "dynamic-environment", "ready",
+    ]);
+    expect(scenario.machine.events.filter((e) => e.status === "failed")).toEqual([]);
+    expect(scenario.done("system-info").data!.commandLine).toMatch(/ ro init=\/Windows\/System32\/smss\.exe/);
+  });
+
+  it("sets the Environment values in order, REG_EXPAND_SZ expanded", () => {
+    const variables = scenario.done("environment").data!.variables as { name: string; value: string; expanded: boolean }[];
+    const value = (name: string) => variables.find((v) => v.name === name);
+    expect(variables[0]).toEqual({ name: "SystemRoot", value: "C:\\Windows", expanded: false });
+    expect(value("ComSpec")).toEqual({ name: "ComSpec", value: "C:\\Windows\\system32\\cmd.exe", expanded: true });
+    expect(value("Path")!.value).toMatch(/^C:\\Windows\\system32;C:\\Windows;/);
+    expect(value("TEMP")!.value).toBe("C:\\Windows\\TEMP");
+    expect(value("windir")!.value).toBe("C:\\Windows");
+    expect(value("PATHEXT")!.expanded).toBe(false);
+  });
+
+  it("links the DOS devices to the guest's devices", () => {
+    const links = scenario.done("object-namespace").data!.links as { name: string; target: string; resolves: string }[];
+    const link = (name: string) => links.find((l) => l.name === name);
+    expect(link("\\GLOBAL??\\COM1")).toMatchObject({ target: "\\Device\\Serial0", resolves: "char 4:64" });
+    expect(link("\\GLOBAL??\\COM2")).toMatchObject({ resolves: "char 4:65" });
+    expect(link("\\GLOBAL??\\AUX")).toMatchObject({ target: "\\DosDevices\\COM1", resolves: "char 4:64" });
+    expect(link("\\GLOBAL??\\NUL")).toMatchObject({ target: "\\Device\\Null", resolves: "char 1:3" });
+    expect(link("\\GLOBAL??\\CON")).toMatchObject({ resolves: "char 5:1" });
+    // The emulated PC has no parallel port: the links exist, as in Windows, and lead nowhere.
+    expect(link("\\GLOBAL??\\PRN")).toMatchObject({ target: "\\DosDevices\\LPT1", resolves: "missing" });
+    expect(link("\\GLOBAL??\\C:")).toMatchObject({ target: "\\Device\\HarddiskVolume1", resolves: "directory" });
+    expect(scenario.done("object-namespace").data!.volumes).toEqual([{ device: "\\Device\\HarddiskVolume1", letter: "C:", blockDevice: "/dev/sda1", mounted: true }]);
+  });
+
+  it("runs autochk on the clean boot volume without checking it, then remounts C: read-write", () => {
+    expect(scenario.done("autochk").data).toMatchObject({ volume: "C:", blockDevice: "/dev/sda1", dirty: false, checked: false });
+    expect(scenario.done("boot-execute").data).toMatchObject({
+      commands: [{ line: "autocheck autochk *", image: "/NT/??/C:/Windows/system32/autochk.exe", exitCode: 0 }],
+      remountedReadWrite: true,
+    });
+  });
+
+  it("activates the page file as swap and writes ExistingPageFiles and the dynamic variables back", async () => {
+    const paging = scenario.done("paging-files").data!;
+    expect(paging.files).toEqual([expect.objectContaining({ path: "\\??\\C:\\pagefile.sys", sizeMiB: 16, active: true })]);
+    expect(paging.swaps).toMatch(/\/pagefile\.sys\s+file\s+16380\s/);
+    scenario.machine.sendConsole("shutdown\n");
+    await scenario.machine.ended();
+    const hive = hiveOnDisk(scenario.disk);
+    const sm = hive.key("ControlSet001\\Control\\Session Manager")!;
+    expect(splitMultiString(sm.subkey("Memory Management")!.value("ExistingPageFiles")!.data)).toEqual(["\\??\\C:\\pagefile.sys"]);
+    const written = scenario.done("dynamic-environment").data!.written as { name: string; value: string }[];
+    expect(written.map((w) => w.name)).toEqual(["OS", "PROCESSOR_ARCHITECTURE", "PROCESSOR_LEVEL", "PROCESSOR_IDENTIFIER", "PROCESSOR_REVISION", "NUMBER_OF_PROCESSORS"]);
+    expect(sm.subkey("Environment")!.value("PROCESSOR_IDENTIFIER")!.asString()).toMatch(/^x86 Family \d+ Model \d+ Stepping \d+, \S+$/);
+    expect(sm.subkey("Environment")!.value("NUMBER_OF_PROCESSORS")!.asString()).toBe("1");
+  });
+});
+
+describe("scenario hives", () => {
+  it("a BootExecute program sees the environment, is searched along Path, and missing ones are skipped", async () => {
+    const scenario = await boot(
+      {
+        hive: {
+          merge: true,
+          regText: regFragment(`[${SM}]`, `"BootExecute"=${multiSz(["autocheck autochk *", "nosuchprogram", "envdump 5", "async envdump"])}`, "", `[${SM}\\Environment]`, `"SMSS86_TEST"="from the hive"`),
+        },
+        files: { "/Windows/envdump.exe": await envdumpProgram() },
+      },
+      { until: "ready" },
+    );
+    const commands = scenario.done("boot-execute").data!.commands as Record<string, unknown>[];
+    expect(commands[1]).toMatchObject({ line: "nosuchprogram", skipped: expect.stringMatching(/nosuchprogram\.exe not found/) });
+    // Path lists C:\Windows\system32 before C:\Windows: the second is where envdump.exe is.
+    expect(commands[2]).toMatchObject({ line: "envdump 5", image: "/NT/??/C:/Windows/envdump.exe", exitCode: 5 });
+    expect(commands[3]).toMatchObject({ line: "async envdump", async: true });
+    const report = scenario.machine.events.find((e) => (e.phase as string) === "test-program")!.data!;
+    expect(report.ppid).toBe(1);
+    expect(report.environ).toContain("SMSS86_TEST=from the hive");
+    expect(report.environ).toContain("ComSpec=C:\\Windows\\system32\\cmd.exe");
+    expect(report.environ).toContain("SystemRoot=C:\\Windows");
+  });
+
+  it("renames, deletes and replaces in order across both values, refusing escapes, and deletes both values", async () => {
+    const scenario = await boot(
+      {
+        hive: {
+          merge: true,
+          regText: regFragment(
+            `[${SM}]`,
+            `"PendingFileRenameOperations"=${multiSz([
+              "\\??\\C:\\Temp\\a.txt", "\\??\\C:\\Temp\\a-renamed.txt",
+              "\\??\\C:\\Temp\\gone.txt", "",
+              "\\??\\C:\\Temp\\new.sys", "!\\??\\C:\\Temp\\old.sys",
+              "\\??\\C:\\Temp\\b.txt", "\\??\\C:\\Temp\\taken.txt",
+              "\\??\\C:\\Temp\\..\\..\\x", "\\??\\C:\\Temp\\x",
+            ])}`,
+            `"PendingFileRenameOperations2"=${multiSz(["\\??\\C:\\Temp\\a-renamed.txt", "\\??\\C:\\Temp\\a-final.txt"])}`,
+          ),
+        },
+        files: {
+          "/Temp/a.txt": "A",
+          "/Temp/gone.txt": "G",
+          "/Temp/new.sys": "NEW",
+          "/Temp/old.sys": "OLD",
+          "/Temp/b.txt": "B",
+          "/Temp/taken.txt": "T",
+        },
+      },
+      { until: "ready" },
+    );
+    const operations = scenario.done("renames").data!.operations as Record<string, unknown>[];
+    expect(operations.map((o) => o.result)).toEqual(["done", "done", "done", "failed", "failed", "done"]);
+    expect(operations[3].reason).toMatch(/target exists/);
+    expect(operations[4].reason).toMatch(/climbs out of its volume/);
+    scenario.machine.sendConsole("shutdown\n");
+    await scenario.machine.ended();
+    const volume = openVolume(scenario.disk);
+    const names = volume.list("/Temp").map((e) => e.name).sort();
+    expect(names).toEqual(["a-final.txt", "b.txt", "old.sys", "taken.txt"]);
+    expect(text(volume.readFile("/Temp/a-final.txt"))).toBe("A");
+    expect(text(volume.readFile("/Temp/old.sys"))).toBe("NEW");
+    expect(text(volume.readFile("/Temp/taken.txt"))).toBe("T");
+    const sm = hiveOnDisk(scenario.disk).key("ControlSet001\\Control\\Session Manager")!;
+    for (const name of ["PendingFileRenameOperations", "PendingFileRenameOperations2", "PendingFileRenameJournal", "PendingFileRenameProgress"]) {
+      expect(sm.value(name), name).toBeUndefined();
+    }
+  });
+
+  it("a subst drive from DOS Devices leads into its directory", async () => {
+    const scenario = await boot(
+      {
+        hive: {
+          merge: true,
+          regText: regFragment(`[${SM}\\DOS Devices]`, `"S:"="\\\\??\\\\C:\\\\Temp"`, "", `[${SM}]`, `"PendingFileRenameOperations"=${multiSz(["\\??\\S:\\in-subst.txt", "\\??\\S:\\moved.txt"])}`),
+        },
+        files: { "/Temp/in-subst.txt": "S" },
+      },
+      { until: "ready" },
+    );
+    const links = scenario.done("object-namespace").data!.links as { name: string; target: string; resolves: string }[];
+    expect(links.find((l) => l.name === "\\GLOBAL??\\S:")).toEqual({ name: "\\GLOBAL??\\S:", target: "\\??\\C:\\Temp", resolves: "directory" });
+    expect((scenario.done("renames").data!.operations as Record<string, unknown>[])[0]).toMatchObject({ result: "done" });
+    scenario.machine.sendConsole("shutdown\n");
+    await scenario.machine.ended();
+    expect(text(openVolume(scenario.disk).readFile("/Temp/moved.txt"))).toBe("S");
+  });
+
+  it("sizes page files: ?: takes the first volume, no numbers means system-managed, max < min means max = min", async () => {
+    const scenario = await boot(
+      { hive: { merge: true, regText: regFragment(`[${SM}\\Memory Management]`, `"PagingFiles"=${multiSz(["C:\\second.sys 20 4", "?:\\pagefile.sys", "Q:\\nowhere.sys 16"])}`) } },
+      { until: "ready" },
+    );
+    const paging = scenario.done("paging-files").data!;
+    const files = paging.files as Record<string, unknown>[];
+    expect(files[0]).toMatchObject({ path: "\\??\\C:\\second.sys", minMiB: 20, maxMiB: 20, sizeMiB: 20, active: true });
+    // 64 MiB of RAM: system-managed is 1.5 x RAM (rounded up to whole MiB), more than the disk holds, so cut down.
+    expect(files[1]).toMatchObject({ path: "\\??\\C:\\pagefile.sys", minMiB: expect.any(Number), active: true });
+    expect(files[1].minMiB as number).toBeGreaterThanOrEqual(85);
+    expect(files[1].sizeMiB as number).toBeLessThan(files[1].minMiB as number);
+    expect(paging.problems).toContainEqual(expect.stringMatching(/Q:\\nowhere\.sys: no volume Q:/));
+    expect(paging.swaps).toMatch(/pagefile\.sys/);
+  }, 180_000);
+
+  it("a DOS Devices value that cannot become a link stops the machine with 0xC000021A, on the console and the VGA screen", async () => {
+    const scenario = await boot({ hive: { merge: true, regText: regFragment(`[${SM}\\DOS Devices]`, `"BAD"=dword:00000001`) } });
+    expect(scenario.machine.outcome).toMatchObject({ kind: "stop", code: 0xc000021a });
+    expect((scenario.machine.outcome as { reason: string }).reason).toMatch(/DOS Devices\\BAD: is REG_DWORD, not REG_SZ/);
+    expect(scenario.machine.console).toMatch(/\*\*\* STOP: 0xC000021A/);
+    expect(scenario.machine.screenText()).toMatch(/\*\*\* STOP: 0xC000021A/);
+    expect(scenario.machine.screenText().replaceAll("\n", "")).toMatch(/DOS Devices\\BAD/);
+  });
+});
+
+describe("autochk", () => {
+  const work = mkdtempSync(join(tmpdir(), "smss86-autochk-"));
+
+  it("repairs a dirty, damaged second volume (D:) and fsck.fat agrees afterwards", async () => {
+    const image = join(work, "d.img");
+    execFileSync("mkfs.fat", ["-C", "-F", "16", "-s", "1", "-i", "12345678", image, "16384"], { stdio: "ignore" });
+    const bytes = new Uint8Array(new ArrayBuffer(16384 * 1024));
+    bytes.set(readFileSync(image));
+    const volume = FatVolume.open(bytes);
+    volume.writeFile("/KEEP.TXT", new TextEncoder().encode("kept".repeat(300)));
+    volume.writeFile("/LONG.TXT", new TextEncoder().encode("x".repeat(100)));
+    // Damage: the dirty bit, a size beyond the chain, a lost chain.
+    bytes[37] |= 1;
+    const view = new DataView(bytes.buffer);
+    for (let offset = 0; offset < bytes.length; offset += 32) {
+      if (text(bytes.subarray(offset, offset + 11)) === "LONG    TXT") {
+        view.setUint32(offset + 28, 50_000, true);
+        break;
+      }
+    }
+    const fatOffset = volume.layout.fatOffset;
+    view.setUint16(fatOffset + 2 * 4000, 0xffff, true);
+    writeFileSync(join(work, "damaged.img"), bytes);
+    expect(spawnSync("fsck.fat", ["-n", join(work, "damaged.img")]).status).not.toBe(0);
+
+    const scenario = await boot({}, { until: "ready", secondDisk: bytes });
+    const namespace = scenario.done("object-namespace").data!;
+    // Mounted only after autochk has checked it.
+    expect(namespace.volumes).toContainEqual({ device: "\\Device\\HarddiskVolume2", letter: "D:", blockDevice: "/dev/sdb", mounted: false });
+    const checks = scenario.machine.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    const d = checks.find((c) => c.volume === "D:")!;
+    expect(d).toMatchObject({ dirty: true, checked: true });
+    expect((d.findings as { kind: string }[]).map((f) => f.kind).sort()).toEqual(["dirty", "lost-chain", "size-mismatch"]);
+    expect(scenario.machine.console).toMatch(/autochk: D:\/LONG\.TXT: size 50000 needs/);
+    scenario.machine.sendConsole("shutdown\n");
+    await scenario.machine.ended();
+    // The guest mounted D: read-write after the check; a clean shutdown is not there yet, so look at the
+    // volume as autochk left it: only the dirty bit that the mount set again may differ.
+    const after = scenario.secondDisk!.slice();
+    after[37] &= ~1;
+    writeFileSync(join(work, "repaired.img"), after);
+    const fsck = spawnSync("fsck.fat", ["-n", join(work, "repaired.img")], { encoding: "utf8" });
+    expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
+    expect(text(FatVolume.open(after).readFile("/KEEP.TXT"))).toBe("kept".repeat(300));
+  });
+
+  it("repairs the boot volume while it is read-only, restarts the machine and boots clean", async () => {
+    const scenario = await boot(
+      { files: { "/Temp/BIG.TXT": "y".repeat(5000) } },
+      {
+        until: "ready",
+        beforeBoot: (disk) => {
+          const partition = disk.subarray(PARTITION_START_LBA * 512);
+          partition[37] |= 1;
+          const view = new DataView(partition.buffer, partition.byteOffset);
+          for (let offset = 0; offset < 64 << 20; offset += 32) {
+            if (text(partition.subarray(offset, offset + 11)) === "BIG     TXT") {
+              view.setUint32(offset + 28, 900_000, true);
+              return;
+            }
+          }
+          throw new Error("BIG.TXT not found");
+        },
+      },
+    );
+    const checks = scenario.machine.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    expect(checks[0]).toMatchObject({ volume: "C:", dirty: true, checked: true });
+    expect((checks[0].findings as { kind: string }[]).map((f) => f.kind)).toEqual(["dirty", "size-mismatch"]);
+    const restart = scenario.machine.events.findIndex((e) => e.phase === "restart");
+    expect(restart).toBeGreaterThan(0);
+    // The second boot: smss starts again, finds C: clean, and gets to ready.
+    expect(scenario.machine.events.slice(restart).filter((e) => e.phase === "smss-start" && e.status === "done")).toHaveLength(1);
+    expect(checks[1]).toMatchObject({ volume: "C:", dirty: false, checked: false });
+    const volume = openVolume(scenario.disk);
+    expect(volume.stat("/Temp/BIG.TXT")!.size).toBe(Math.ceil(5000 / volume.layout.clusterSize) * volume.layout.clusterSize);
+  });
+});
