@@ -236,7 +236,7 @@ describe("autochk", () => {
     const checks = scenario.machine.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
     const d = checks.find((c) => c.volume === "D:")!;
     expect(d).toMatchObject({ dirty: true, checked: true });
-    expect((d.findings as { kind: string }[]).map((f) => f.kind).sort()).toEqual(["dirty", "lost-chain", "size-mismatch"]);
+    expect((d.findings as { kind: string }[]).map((f) => f.kind).sort()).toEqual(["dirty", "fat-copies-differ", "lost-chain", "size-mismatch"]);
     expect(scenario.machine.console).toMatch(/autochk: D:\/LONG\.TXT: size 50000 needs/);
     scenario.machine.sendConsole("shutdown\n");
     await scenario.machine.ended();
