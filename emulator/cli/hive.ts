@@ -51,7 +51,7 @@ Hives and their logs are read up to ${formatSize(HIVE_FILE.limit)}, .reg text up
         "with --utf8 or on a terminal. The text is printed as it is made: when a damaged cell or a name the format " +
         "cannot hold turns up part way, the text printed so far is incomplete (exit status 1).",
     )
-    .argument("<HIVE>", "the hive file (HIVE.LOG1 / HIVE.LOG2 beside it recover a dirty one)")
+    .argument("<HIVE>", "the hive file (HIVE.LOG1 / HIVE.LOG2 beside it recover a dirty one)", fileName("HIVE"))
     .argument("[KEY]", "the key to export, relative to the root", "")
     .addOption(prefixOption())
     .option("--utf8", "UTF-8 instead of UTF-16LE")
@@ -65,8 +65,8 @@ Hives and their logs are read up to ${formatSize(HIVE_FILE.limit)}, .reg text up
         "completely first; HIVE is locked, then replaced atomically (through symbolic links, keeping its mode and owner), " +
         "and only if all of it applies.",
     )
-    .argument("<FILE.reg>", "the .reg text (a file or a pipe)")
-    .argument("<HIVE>", "the hive to change or create")
+    .argument("<FILE.reg>", "the .reg text (a file or a pipe)", fileName("FILE.reg"))
+    .argument("<HIVE>", "the hive to change or create", fileName("HIVE"))
     .addOption(prefixOption())
     .option("--repair", "write even a hive that check finds damaged: what can be read of it, changed (the rest is lost)")
     .action(action("smss86 hive import", settle, importHive));
@@ -78,7 +78,7 @@ Hives and their logs are read up to ${formatSize(HIVE_FILE.limit)}, .reg text up
       'print KEY and its values as .reg text (UTF-8), or only VALUE\'s data: strings as text, REG_MULTI_SZ one string per ' +
         'line, numbers in decimal, other data as hex bytes. "@" names the default value.',
     )
-    .argument("<HIVE>", "the hive file")
+    .argument("<HIVE>", "the hive file", fileName("HIVE"))
     .argument("<KEY>", "the key, relative to the root")
     .argument("[VALUE]", "one value of the key")
     .addOption(prefixOption())
@@ -91,7 +91,7 @@ Hives and their logs are read up to ${formatSize(HIVE_FILE.limit)}, .reg text up
       "report HIVE's structure and whether it is dirty; with --recover, write the hive recovered from HIVE.LOG1 / " +
         "HIVE.LOG2 (beside it) to OUT. Exit status 1 when the hive is damaged or cannot be recovered.",
     )
-    .argument("<HIVE>", "the hive file")
+    .argument("<HIVE>", "the hive file", fileName("HIVE"))
     .addOption(new Option("--recover <OUT>", "write the recovered (or clean) hive to OUT").argParser(fileName("--recover")))
     .action(action("smss86 hive check", settle, checkHive));
 }
