@@ -9,7 +9,6 @@ import { createHash } from "node:crypto";
 import {
   chmodSync,
   chownSync,
-  closeSync,
   copyFileSync,
   existsSync,
   linkSync,
@@ -273,4 +272,223 @@ describe("hostile and mistaken input: one line, the right exit code, nothing cha
   describe("smss86 build", () => {
     for (const testCase of buildCases) it(testCase.title, () => runCase(testCase), 120_000);
   });
+});
+
+describe("hive writes keep the file's identity", () => {
+  it("writes through a symbolic link to the real hive, keeping its mode and owner", () => {
+    const dir = workspace();
+    chmodSync(join(dir, "h"), 0o600);
+    chownSync(join(dir, "h"), 1234, 5678);
+    mkdirSync(join(dir, "links"));
+    symlinkSync("../h", join(dir, "links", "via"));
+    writeFileSync(join(dir, "b.reg"), `${REG_HEADER}[HKEY_LOCAL_MACHINE\\SYSTEM\\ThroughLink]\r\n`);
+    const run = smss86(["hive", "import", "b.reg", "links/via"], { cwd: dir });
+    expect(run.stderr.toString()).toBe("");
+    expect(run.status).toBe(0);
+    expect(lstatSync(join(dir, "links", "via")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(dir, "links", "via"))).toBe("../h");
+    const real = statSync(join(dir, "h"));
+    expect([real.mode & 0o7777, real.uid, real.gid, real.nlink]).toEqual([0o600, 1234, 5678, 1]);
+    expect(Hive.open(readFileSync(join(dir, "h"))).key("ThroughLink")).toBeDefined();
+    expect(Hive.open(readFileSync(join(dir, "h"))).key("Added")).toBeDefined();
+    expect(readdirSync(dir).sort()).toEqual(["a.reg", "b.reg", "h", "links"]);
+  });
+
+  it("creates the file a dangling symbolic link names", () => {
+    const dir = workspace();
+    symlinkSync("new-hive", join(dir, "dangling"));
+    expect(smss86(["hive", "import", "a.reg", "dangling"], { cwd: dir }).status).toBe(0);
+    expect(lstatSync(join(dir, "dangling")).isSymbolicLink()).toBe(true);
+    expect(Hive.open(readFileSync(join(dir, "new-hive"))).key("Added")).toBeDefined();
+  });
+
+  it("writes a damaged hive only when told to repair it", () => {
+    const dir = workspace();
+    copyFileSync(join(edgeDir, "BadListHive"), join(dir, "bad"));
+    const run = smss86(["hive", "import", "a.reg", "bad", "--repair"], { cwd: dir });
+    expect(run.status).toBe(0);
+    expect(run.stderr.toString()).toBe("smss86 hive import: warning: bad was damaged (2 problems); writing what could be read of it\n");
+    expect(Hive.open(readFileSync(join(dir, "bad"))).key("Added")).toBeDefined();
+  });
+});
+
+describe("concurrent writers", () => {
+  it("two imports into one hive at once serialise: both succeed and both changes are there", async () => {
+    const dir = workspace();
+    const regs = ["One", "Two", "Three", "Four"].map((name) => {
+      writeFileSync(join(dir, `${name}.reg`), `${REG_HEADER}[HKEY_LOCAL_MACHINE\\SYSTEM\\${name}]\r\n"v"="${name}"\r\n`);
+      return name;
+    });
+    const results = await Promise.all(regs.map((name) => runAsync(["hive", "import", `${name}.reg`, "h"], dir)));
+    for (const result of results) expect(result).toEqual({ status: 0, signal: null, stderr: "" });
+    const hive = Hive.open(readFileSync(join(dir, "h")));
+    for (const name of ["Added", ...regs]) expect(hive.key(name), name).toBeDefined();
+    expect(readdirSync(dir).filter((name) => name.startsWith("."))).toEqual([]);
+  });
+
+  it("a writer that holds the lock for too long makes the second fail clearly, changing nothing", async () => {
+    const dir = workspace();
+    // A live process holds the lock: this test's own.
+    writeFileSync(join(dir, ".h.smss86-lock"), `${process.pid}\n`);
+    const before = snapshot(dir);
+    const result = await runAsync(["hive", "import", "a.reg", "h"], dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^smss86 hive import: h: is being written by process ${process.pid} \\(lock /.*/\\.h\\.smss86-lock\\); gave up after 10 s\\n$`));
+    expect(snapshot(dir)).toEqual(before);
+  }, 30_000);
+
+  it("takes over a lock and removes temporary files left by a writer that was killed", () => {
+    const dir = workspace();
+    const dead = spawnSync("true").pid as number;
+    writeFileSync(join(dir, ".h.smss86-lock"), `${dead}\n`);
+    writeFileSync(join(dir, `.h.smss86-${dead}.tmp`), Buffer.alloc(1 << 20));
+    writeFileSync(join(dir, "b.reg"), `${REG_HEADER}[HKEY_LOCAL_MACHINE\\SYSTEM\\After]\r\n`);
+    const run = smss86(["hive", "import", "b.reg", "h"], { cwd: dir });
+    expect(run.stderr.toString()).toBe("");
+    expect(run.status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["a.reg", "b.reg", "h"]);
+    expect(Hive.open(readFileSync(join(dir, "h"))).key("After")).toBeDefined();
+  });
+});
+
+function runAsync(args: string[], cwd: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("close", (status, signal) => resolve({ status, signal, stderr }));
+  });
+}
+
+describe("signals during a write", () => {
+  // real/SYSTEM (11.7 MB) written in 4 MiB pieces: the temporary file exists long enough to be seen and
+  // the signal sent while it does. A signal handled after the rename leaves the new hive, and that too
+  // must be whole; every run must leave no temporary or lock file.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    it(`${signal} while the temporary file is written: it is removed, the hive old or new and whole`, async () => {
+      const dir = mkdtempSync(join(tempDir(), "signal-"));
+      copyFileSync(realHivePath("SYSTEM"), join(dir, "SYSTEM"));
+      writeFileSync(join(dir, "a.reg"), SMALL_REG);
+      const original = sha256(join(dir, "SYSTEM"));
+      let interruptedBeforeRename = 0;
+      for (let attempt = 0; attempt < 5 && interruptedBeforeRename === 0; attempt++) {
+        const child = spawn(process.execPath, [BIN, "hive", "import", "a.reg", "SYSTEM"], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const watcher = watch(dir, (_event, name) => {
+          if (name !== null && /^\.SYSTEM\.smss86-\d+\.tmp$/.test(name)) child.kill(signal);
+        });
+        const [status, ended] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (code, sig) => resolve([code, sig])));
+        watcher.close();
+        expect(stderr, stderr).not.toMatch(/Error|\n\s+at /);
+        expect(readdirSync(dir).sort()).toEqual(["SYSTEM", "a.reg"]);
+        const hive = Hive.open(readFileSync(join(dir, "SYSTEM")));
+        if (ended === signal) {
+          // Ended by the signal itself, as the shell expects of a command it interrupted.
+          expect(status).toBeNull();
+          if (sha256(join(dir, "SYSTEM")) === original) interruptedBeforeRename++;
+          else expect(hive.key("Added")).toBeDefined();
+        } else {
+          expect(status).toBe(0);
+        }
+        copyFileSync(realHivePath("SYSTEM"), join(dir, "SYSTEM"));
+      }
+      expect(interruptedBeforeRename).toBeGreaterThan(0);
+    }, 60_000);
+  }
+
+  it("SIGTERM while waiting for another writer's lock ends at once and leaves that lock alone", async () => {
+    const dir = workspace();
+    writeFileSync(join(dir, ".h.smss86-lock"), `${process.pid}\n`);
+    const before = snapshot(dir);
+    const child = spawn(process.execPath, [BIN, "hive", "import", "a.reg", "h"], { cwd: dir, stdio: "ignore" });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const started = Date.now();
+    child.kill("SIGTERM");
+    const ended = await new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_code, sig) => resolve(sig)));
+    expect(ended).toBe("SIGTERM");
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe("the fuzzer's damaged hives as import targets", () => {
+  it("each is changed whole or refused with one line naming it, and a refused one is left exactly as it was", () => {
+    const dir = mkdtempSync(join(tempDir(), "fuzz-import-"));
+    writeFileSync(join(dir, "a.reg"), SMALL_REG);
+    const cases = mutatedPrimaries(loadFuzzCorpus(false), 40, 20261206);
+    let refused = 0;
+    let written = 0;
+    cases.forEach((mutated, index) => {
+      const target = join(dir, `target${index}`);
+      writeFileSync(target, mutated.bytes);
+      const before = identity(target);
+      const run = smss86(["hive", "import", "a.reg", `target${index}`], { cwd: dir });
+      const label = `#${index} ${mutated.name}: ${mutated.mutation}`;
+      const stderr = run.stderr.toString();
+      expect(run.signal, label).toBeNull();
+      if (run.status === 0) {
+        written++;
+        const hive = Hive.open(readFileSync(target));
+        expect(hive.key("Added"), label).toBeDefined();
+        expect(hive.check().problems, label).toEqual([]);
+      } else {
+        refused++;
+        expect(run.status, label).toBe(1);
+        expect(stderr, label).toMatch(new RegExp(`^smss86 hive import: target${index}: [^\\n]+\\n$`));
+        expect(identity(target), label).toBe(before);
+      }
+    });
+    expect(readdirSync(dir).filter((name) => name.startsWith("."))).toEqual([]);
+    // The mutations reach both outcomes.
+    expect(refused).toBeGreaterThan(5);
+    expect(written).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+describe("help, ranges that work, build outputs, messages", () => {
+  it("--help works on every command and exits 0", () => {
+    for (const args of [["--help"], ["help"], ["boot", "--help"], ["build", "--help"], ["hive", "--help"], ["hive", "help", "import"], ...["export", "import", "get", "check"].map((c) => ["hive", c, "--help"])]) {
+      const run = smss86(args);
+      expect(run.status, args.join(" ")).toBe(0);
+      expect(run.stdout.toString(), args.join(" ")).toMatch(/^Usage: smss86/);
+      expect(run.stderr.toString(), args.join(" ")).toBe("");
+    }
+    expect(smss86(["boot", "--help"]).stdout.toString()).toMatch(/--memory <MiB>/);
+  });
+
+  it("boots with the least and the most memory --memory accepts", () => {
+    for (const memory of ["8", "2047"]) {
+      const run = smss86(["boot", "--until", "ready", "--memory", memory, "--timeout", "60", "--quiet"]);
+      expect(run.status, run.stderr.toString()).toBe(0);
+      expect(run.stderr.toString()).toMatch(new RegExp(`result: +reached the requested event\\n.*\\(${memory} MiB RAM\\)`));
+    }
+  }, 180_000);
+
+  it("a build output changed after the build is built again, and named as given", () => {
+    const dir = mkdtempSync(join(tempDir(), "build-"));
+    const first = smss86(["build", "--out", "disk.img"], { cwd: dir });
+    expect(first.status, first.stderr.toString()).toBe(0);
+    expect(first.stdout.toString()).toBe("disk.img\n");
+    expect(first.stderr.toString()).toMatch(/^built disk\.img \(64 MiB\) in \d+ ms\n$/);
+    // Up to date: nothing to say.
+    expect(smss86(["build", "--out", "disk.img"], { cwd: dir }).stderr.toString()).toBe("");
+
+    truncateSync(join(dir, "disk.img"), 1 << 20);
+    const again = smss86(["build", "--out", "disk.img"], { cwd: dir });
+    expect(again.status).toBe(0);
+    expect(again.stderr.toString()).toMatch(/^disk\.img was changed since it was built; building it again\nbuilt disk\.img \(64 MiB\)/);
+    expect(statSync(join(dir, "disk.img")).size).toBe(64 << 20);
+    expect(smss86(["build", "--out", "disk.img"], { cwd: dir }).stderr.toString()).toBe("");
+
+    // Written over with the same size: only the hash tells.
+    const bytes = readFileSync(join(dir, "disk.img"));
+    bytes[0x100000] ^= 1;
+    writeFileSync(join(dir, "disk.img"), bytes);
+    const damaged = sha256(join(dir, "disk.img"));
+    expect(smss86(["build", "--out", "disk.img"], { cwd: dir }).stderr.toString()).toMatch(/^disk\.img was changed since it was built; building it again\n/);
+    expect(sha256(join(dir, "disk.img"))).not.toBe(damaged);
+    expect(smss86(["build", "--out", "disk.img"], { cwd: dir }).stderr.toString()).toBe("");
+    expect(readdirSync(dir).sort()).toEqual(["disk.img", "disk.img.inputs"]);
+  }, 120_000);
 });
