@@ -181,6 +181,6 @@ describe("bad disk images", () => {
       stderr = e.stderr.toString();
     }
     expect(status).toBe(1);
-    expect(stderr).toMatch(/nope\.img: cannot read the disk image \(ENOENT\)/);
+    expect(stderr).toBe(`smss86 boot: ${join(dir, "nope.img")}: no such disk image\n`);
   });
 });

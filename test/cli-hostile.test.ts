@@ -492,3 +492,27 @@ describe("help, ranges that work, build outputs, messages", () => {
     expect(readdirSync(dir).sort()).toEqual(["disk.img", "disk.img.inputs"]);
   }, 120_000);
 });
+
+describe("boot: the report and the summary", () => {
+  it("a --json file system that fills up: the summary is printed, then one line, exit 1, nothing left", () => {
+    const dir = mkdtempSync(join(tempDir(), "json-full-"));
+    // 4 KiB: the lock file takes the one page, so the report (a few KiB) cannot be written.
+    const script = `mount -t tmpfs -o size=4k tmpfs full && ${process.execPath} ${BIN} boot --until ready --quiet --json full/r.json; status=$?; ls -A full >&2; exit $status`;
+    mkdirSync(join(dir, "full"));
+    const run = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", script], { cwd: dir, timeout: HANG_MS, killSignal: "SIGKILL" });
+    const stderr = run.stderr.toString();
+    expect(run.status, stderr).toBe(1);
+    expect(stderr).toMatch(/result: +reached the requested event\n[\s\S]*  ready +done [^\n]*\nsmss86 boot: full\/r\.json: cannot write the report: no space left on the device\n$/);
+  }, 120_000);
+
+  it("says what a panic or a STOP was once, not twice", async () => {
+    const { summary } = await import("../emulator/cli/boot.ts");
+    const base = { disk: "d.img", memoryMiB: 64, wallMs: 1000, instructions: 1e7, phases: [], events: [] };
+    const panic = summary({ ...base, result: "panic", reason: "kernel panic: VFS: Unable to mount root fs" });
+    expect(panic).toMatch(/^result: +kernel panic: VFS: Unable to mount root fs$/m);
+    expect(panic).not.toMatch(/kernel panic: kernel panic/);
+    const stop = summary({ ...base, result: "stop", reason: "STOP 0xC000021A: smss crashed" });
+    expect(stop).toMatch(/^result: +STOP 0xC000021A: smss crashed$/m);
+    expect(summary({ ...base, result: "timeout", reason: "no power-off or halt within 5 s" })).toMatch(/^result: +TIMEOUT: no power-off or halt within 5 s$/m);
+  });
+});

@@ -219,7 +219,7 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
   };
 }
 
-function summary(report: BootReport): string {
+export function summary(report: BootReport): string {
   const lines = ["", "─── smss86 boot summary ───"];
   const resultLine = {
     ok: "reached the requested event",
