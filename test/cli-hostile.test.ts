@@ -505,6 +505,17 @@ describe("boot: the report and the summary", () => {
     expect(stderr).toMatch(/result: +reached the requested event\n[\s\S]*  ready +done [^\n]*\nsmss86 boot: full\/r\.json: cannot write the report: no space left on the device\n$/);
   }, 120_000);
 
+  it("an endless standard input (/dev/zero) is fed at the console line's rate: the boot still reaches ready", () => {
+    const run = spawnSync(process.execPath, [BIN, "boot", "--until", "ready", "--timeout", "60", "--quiet"], {
+      cwd: repoRoot,
+      stdio: [openSync("/dev/zero", "r"), "ignore", "pipe"],
+      timeout: HANG_MS,
+      killSignal: "SIGKILL",
+    });
+    expect(run.status, run.stderr.toString()).toBe(0);
+    expect(run.stderr.toString()).toMatch(/result: +reached the requested event/);
+  }, 120_000);
+
   it("says what a panic or a STOP was once, not twice", async () => {
     const { summary } = await import("../emulator/cli/boot.ts");
     const base = { disk: "d.img", memoryMiB: 64, wallMs: 1000, instructions: 1e7, phases: [], events: [] };

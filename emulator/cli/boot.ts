@@ -178,20 +178,43 @@ async function runBoot(options: BootOptions, reportFile: FileLock | undefined): 
   return result === "ok" || result === "power-off" || result === "quit" ? 0 : 1;
 }
 
+/** COM1 runs at 115200 baud: about 11.5 KB/s, fed in 20 ms slices so that typing shows at once. */
+const CONSOLE_BYTES_PER_SLICE = 230;
+const CONSOLE_SLICE_MS = 20;
+/** Input read ahead of the console line; beyond it, standard input is not read until the line catches up. */
+const CONSOLE_READ_AHEAD = 64 * 1024;
+
 /**
  * Standard input goes to the guest console; on a terminal it is raw, and Ctrl-] ends the session. Input is
- * held until smss is ready: keystrokes sent before the guest opens its console would be dropped by the UART.
+ * held until smss is ready (keystrokes sent before the guest opens its console would be dropped by the
+ * UART), then fed at the serial line's rate: v86's UART queues whatever it is given, so an endless input
+ * (/dev/zero) would otherwise fill the host's memory. At most CONSOLE_READ_AHEAD bytes wait on the host.
  */
 function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; detach: () => void } {
   const stdin = process.stdin;
   let resolveQuit: (v: { result: "quit" }) => void = () => {};
   const promise = new Promise<{ result: "quit" }>((resolve) => (resolveQuit = resolve));
   const raw = stdin.isTTY === true;
-  let held: Uint8Array[] | undefined = [];
+  const waiting: Uint8Array[] = [];
+  let waitingBytes = 0;
+  let feeder: ReturnType<typeof setInterval> | undefined;
+  const feed = () => {
+    let budget = CONSOLE_BYTES_PER_SLICE;
+    while (budget > 0 && waiting.length > 0) {
+      const chunk = waiting[0];
+      const piece = chunk.subarray(0, budget);
+      machine.sendConsole(piece);
+      budget -= piece.length;
+      waitingBytes -= piece.length;
+      if (piece.length === chunk.length) waiting.shift();
+      else waiting[0] = chunk.subarray(piece.length);
+    }
+    if (waitingBytes < CONSOLE_READ_AHEAD / 2 && stdin.isPaused()) stdin.resume();
+  };
   machine.waitForPhase("ready", Infinity).then(
     () => {
-      for (const chunk of held ?? []) machine.sendConsole(chunk);
-      held = undefined;
+      feeder = setInterval(feed, CONSOLE_SLICE_MS);
+      feed();
     },
     () => {},
   );
@@ -202,8 +225,9 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
       return;
     }
     const bytes = raw ? chunk.map((b) => (b === 0x0d ? 0x0a : b)) : chunk;
-    if (held) held.push(bytes);
-    else machine.sendConsole(bytes);
+    waiting.push(bytes);
+    waitingBytes += bytes.length;
+    if (waitingBytes >= CONSOLE_READ_AHEAD) stdin.pause();
   };
   if (raw) stdin.setRawMode(true);
   stdin.on("data", onData);
@@ -211,6 +235,7 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
   return {
     promise,
     detach: () => {
+      clearInterval(feeder);
       stdin.off("data", onData);
       if (raw) stdin.setRawMode(false);
       // A pipe or file on stdin would keep the process alive after the machine is gone.
