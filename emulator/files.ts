@@ -227,7 +227,7 @@ function pause(): Promise<void> {
 // ---- locking ------------------------------------------------------------------------------------------
 
 /** How long a writer waits for another to finish before giving up. */
-export const LOCK_WAIT_MS = 10_000;
+const LOCK_WAIT_MS = 10_000;
 const LOCK_SUFFIX = ".smss86-lock";
 const TEMPORARY_INFIX = ".smss86-";
 const TEMPORARY_SUFFIX = ".tmp";
@@ -315,9 +315,14 @@ export class FileLock {
     return lock;
   }
 
-  /** Temporary files of this target: under the lock, none belongs to a writer still at work. */
+  /**
+   * Temporary files of this target: under the lock, none of this version's belongs to a writer still at
+   * work. Earlier versions took no lock and named theirs `.NAME.PID.tmp` (hive writes) or `NAME.PID.tmp`
+   * (disk builds): those go when their process has.
+   */
   private removeStaleTemporaries(): void {
-    const prefix = `.${basename(this.target)}${TEMPORARY_INFIX}`;
+    const base = basename(this.target);
+    const ours = `.${base}${TEMPORARY_INFIX}`;
     let names: string[];
     try {
       names = readdirSync(dirname(this.target));
@@ -325,9 +330,12 @@ export class FileLock {
       return;
     }
     for (const name of names) {
-      if (name.startsWith(prefix) && name.endsWith(TEMPORARY_SUFFIX) && /^\d+$/.test(name.slice(prefix.length, -TEMPORARY_SUFFIX.length))) {
-        rmSync(join(dirname(this.target), name), { force: true });
-      }
+      if (!name.endsWith(TEMPORARY_SUFFIX)) continue;
+      const middle = (prefix: string) => (name.startsWith(prefix) ? name.slice(prefix.length, -TEMPORARY_SUFFIX.length) : undefined);
+      const own = middle(ours);
+      const earlier = middle(`.${base}.`) ?? middle(`${base}.`);
+      const stale = (own !== undefined && /^\d+$/.test(own)) || (earlier !== undefined && /^\d+$/.test(earlier) && !processAlive(Number(earlier)));
+      if (stale) rmSync(join(dirname(this.target), name), { force: true });
     }
   }
 

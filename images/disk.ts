@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { buildDiskImage } from "../emulator/disk/image.ts";
-import { FileLock, readOptional, replaceFile } from "../emulator/files.ts";
+import { describeSystemError, FileError, FileLock, readOptional, replaceFile } from "../emulator/files.ts";
 import { DISK_IMAGE_FILE, REPO_ROOT } from "../emulator/node.ts";
 import { Hive } from "../src/hive/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
@@ -33,17 +33,23 @@ export interface DiskBuildOptions {
 export async function ensureDefaultDisk(options: DiskBuildOptions = {}): Promise<string> {
   const out = options.out ?? DEFAULT_DISK;
   // The default output lives in build/, which a fresh checkout lacks; a given one must have its directory.
-  if (options.out === undefined) mkdirSync(dirname(out), { recursive: true });
+  if (options.out === undefined) {
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+    } catch (error) {
+      throw new FileError(dirname(out), `cannot make the build directory: ${describeSystemError(error)}`);
+    }
+  }
   const stampFile = `${out}.inputs`;
   const inputsHash = hashInputs();
+  // Checked before locking too: an up-to-date image in a place this user cannot write still boots.
+  if ((await staleness(out, stampFile, inputsHash)) === undefined) return out;
   const lock = await FileLock.acquire(out, "disk image");
   try {
-    const stamp = await readStamp(stampFile);
-    if (stamp?.inputs === inputsHash) {
-      const image = await readOptional(out, DISK_IMAGE_FILE);
-      if (image !== undefined && sha256(image) === stamp.image) return out;
-      options.log?.(`${out} ${image === undefined ? "is missing" : "was changed since it was built"}; building it again`);
-    }
+    // Another build may have finished while this one waited for the lock.
+    const stale = await staleness(out, stampFile, inputsHash);
+    if (stale === undefined) return out;
+    if (stale !== "") options.log?.(`${out} ${stale}; building it again`);
     const started = performance.now();
     const disk = await buildDefaultDisk();
     await lock.replace(disk, "disk image");
@@ -54,6 +60,18 @@ export async function ensureDefaultDisk(options: DiskBuildOptions = {}): Promise
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Why the image must be built: "" when it never was from these sources, a reason when it was but has been
+ * changed since, undefined when it is up to date.
+ */
+async function staleness(out: string, stampFile: string, inputsHash: string): Promise<string | undefined> {
+  const stamp = await readStamp(stampFile);
+  if (stamp?.inputs !== inputsHash) return "";
+  const image = await readOptional(out, DISK_IMAGE_FILE);
+  if (image === undefined) return "is missing";
+  return sha256(image) === stamp.image ? undefined : "was changed since it was built";
 }
 
 /** What an image was built from and what it was: the sources' hash and the image's own. */

@@ -342,11 +342,16 @@ describe("concurrent writers", () => {
     const dead = spawnSync("true").pid as number;
     writeFileSync(join(dir, ".h.smss86-lock"), `${dead}\n`);
     writeFileSync(join(dir, `.h.smss86-${dead}.tmp`), Buffer.alloc(1 << 20));
+    // As earlier versions named theirs (no lock then): removed because their process is gone.
+    writeFileSync(join(dir, `.h.${dead}.tmp`), Buffer.alloc(1 << 20));
+    writeFileSync(join(dir, `h.${dead}.tmp`), Buffer.alloc(1 << 20));
+    // A live process's file of that older form stays.
+    writeFileSync(join(dir, `.h.${process.pid}.tmp`), "");
     writeFileSync(join(dir, "b.reg"), `${REG_HEADER}[HKEY_LOCAL_MACHINE\\SYSTEM\\After]\r\n`);
     const run = smss86(["hive", "import", "b.reg", "h"], { cwd: dir });
     expect(run.stderr.toString()).toBe("");
     expect(run.status).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(["a.reg", "b.reg", "h"]);
+    expect(readdirSync(dir).sort()).toEqual([`.h.${process.pid}.tmp`, "a.reg", "b.reg", "h"]);
     expect(Hive.open(readFileSync(join(dir, "h"))).key("After")).toBeDefined();
   });
 });

@@ -15,14 +15,8 @@ export const EXIT_USAGE = 2;
 /** Records a command's exit code (commander's actions return nothing). */
 export type Settle = (code: number) => void;
 
-/** Misuse found only once the arguments are looked at together or against the files: exit 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
 /** The one line a failure is reported as, and its exit code. */
 export function describeFailure(error: unknown): { line: string; code: number } {
-  if (error instanceof UsageError) return { line: error.message, code: EXIT_USAGE };
   if (
     error instanceof FileError ||
     error instanceof HiveError ||
