@@ -498,6 +498,45 @@ describe("help, ranges that work, build outputs, messages", () => {
   }, 120_000);
 });
 
+describe("recovery through the command line", () => {
+  it("check --recover takes the base block from the DIRT log when the primary's is damaged", () => {
+    const dir = mkdtempSync(join(tempDir(), "dirt-"));
+    for (const file of ["OldDirtyHive", "OldDirtyHive.LOG1", "OldDirtyHive.LOG2"]) copyFileSync(join(edgeDir, "OldDirtyHive", file), join(dir, file));
+    const primary = readFileSync(join(dir, "OldDirtyHive"));
+    primary.writeUInt32LE(0x1234, 20); // major version: nonsense, and the checksum no longer verifies
+    writeFileSync(join(dir, "OldDirtyHive"), primary);
+    const run = smss86(["hive", "check", "OldDirtyHive", "--recover", "recovered"], { cwd: dir });
+    expect(run.stderr.toString()).toBe("");
+    expect(run.status).toBe(0);
+    const report = run.stdout.toString();
+    expect(report).toMatch(/^checksum: +0x[0-9a-f]+ \(WRONG\)$/m);
+    expect(report).toMatch(/^recovery: +would replay 1 DIRT entry \(32768 bytes\) from log1, taking the base block from the log$/m);
+    expect(report).toMatch(/^problems: +none$/m);
+    const windows7 = Hive.open(readFileSync(join(edgeDir, "OldDirtyHive/RecoveredHive_Windows7")));
+    const recovered = Hive.open(readFileSync(join(dir, "recovered")));
+    expect(recovered.root.subkeys().map((key) => key.name)).toEqual(windows7.root.subkeys().map((key) => key.name));
+    expect(recovered.check().problems).toEqual([]);
+  });
+});
+
+describe("stdout that goes away or fills up", () => {
+  it("export of real/SYSTEM into `head -c 10`: the reader leaving is no error", () => {
+    const script = `${process.execPath} ${BIN} hive export ${realHivePath("SYSTEM")} | head -c 10 > /dev/null; exit \${PIPESTATUS[0]}`;
+    const run = spawnSync("bash", ["-c", script], { timeout: HANG_MS, killSignal: "SIGKILL" });
+    expect(run.stderr.toString()).toBe("");
+    expect(run.status).toBe(0);
+  });
+
+  it("boot with the console going to /dev/full: one line, the boot goes on to its summary, exit 1", () => {
+    const run = smss86(["boot", "--until", "ready", "--quiet"], { stdout: openSync("/dev/full", "w") });
+    const stderr = run.stderr.toString();
+    expect(run.status, stderr).toBe(1);
+    expect(stderr.match(/^smss86: stdout: cannot write: no space left on the device$/gm)).toHaveLength(1);
+    expect(stderr).toMatch(/result: +reached the requested event/);
+    expect(stderr).not.toMatch(/\n\s+at |Error:/);
+  }, 120_000);
+});
+
 describe("boot: the report and the summary", () => {
   it("a --json file system that fills up: the summary is printed, then one line, exit 1, nothing left", () => {
     const dir = mkdtempSync(join(tempDir(), "json-full-"));
