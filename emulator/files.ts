@@ -351,10 +351,11 @@ export class FileLock {
     const temporary = join(dirname(this.target), `.${basename(this.target)}${TEMPORARY_INFIX}${process.pid}${TEMPORARY_SUFFIX}`);
     removeOnSignal.add(temporary);
     try {
-      const mode = existing === undefined ? 0o666 & ~process.umask() : existing.mode & 0o7777;
       let fd: number;
       try {
-        fd = openSync(temporary, "wx", 0o600);
+        // A new file gets the usual 0666 less the umask; one replacing a file starts private, then takes
+        // that file's mode once its owner is set.
+        fd = openSync(temporary, "wx", existing === undefined ? 0o666 : 0o600);
       } catch (error) {
         throw new FileError(this.path, `cannot write the ${what}: ${describeSystemError(error)}`);
       }
@@ -367,7 +368,7 @@ export class FileLock {
           }
         }
         // After the owner: changing the owner clears set-user-ID and set-group-ID bits.
-        fchmodSync(fd, mode);
+        if (existing !== undefined) fchmodSync(fd, existing.mode & 0o7777);
         const chunk = 4 * MiB;
         for (let at = 0; at < bytes.length; ) {
           try {
