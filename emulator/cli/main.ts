@@ -35,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Help asked for exits 0; help shown because a command is missing, and every misuse, exit 2. */
 function commanderExitCode(error: CommanderError): number {
-  if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+  if (error.code === "commander.helpDisplayed") return 0;
   if (error.code === "commander.help") return error.exitCode === 0 ? 0 : EXIT_USAGE;
   return EXIT_USAGE;
 }
