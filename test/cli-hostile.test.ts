@@ -140,6 +140,13 @@ const hiveCases: HostileCase[] = [
     status: 1,
     stderr: /^smss86 hive check: huge: is 2147487744 bytes, more than the 2 GiB a hive may be$/,
   },
+  {
+    title: ".reg file over 256 MiB (sparse): refused at once",
+    setup: (dir) => (writeFileSync(join(dir, "big.reg"), ""), truncateSync(join(dir, "big.reg"), 300 * 2 ** 20), { args: ["hive", "import", "big.reg", "h"] }),
+    status: 1,
+    stderr: /^smss86 hive import: big\.reg: is 314572800 bytes, more than the 256 MiB a \.reg file may be$/,
+  },
+  { title: "a symbolic link loop as the hive", setup: (dir) => (symlinkSync("loop", join(dir, "loop")), { args: ["hive", "import", "a.reg", "loop"] }), status: 1, stderr: /^smss86 hive import: loop: too many levels of symbolic links$/ },
   { title: "import into /dev/null", setup: () => ({ args: ["hive", "import", "a.reg", "/dev/null"], outside: ["/dev/null"] }), status: 1, stderr: /^smss86 hive import: \/dev\/null: is a character device, not a hive that can be replaced$/ },
   { title: "import into a directory", setup: (dir) => (mkdirSync(join(dir, "d")), { args: ["hive", "import", "a.reg", "d"] }), status: 1, stderr: /^smss86 hive import: d: is a directory, not a hive that can be replaced$/ },
   { title: "import into a missing directory", setup: () => ({ args: ["hive", "import", "a.reg", "nodir/h"] }), status: 1, stderr: /^smss86 hive import: nodir\/h: cannot write the hive: its directory \/.*\/nodir does not exist$/ },

@@ -10,9 +10,9 @@ import { action, fileName, integerIn, type Settle } from "./common.ts";
 const QUIT_KEY = 0x1d; // Ctrl-]
 
 /** The guest boots in 8 MiB; v86 holds guest RAM in one wasm memory of fewer than 2^31 bytes. */
-export const MEMORY_MIB = { min: 8, max: 2047, default: 64 } as const;
+const MEMORY_MIB = { min: 8, max: 2047, default: 64 } as const;
 /** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
-export const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 export interface BootReport {
   result: "ok" | "power-off" | "stop" | "panic" | "timeout" | "quit";
