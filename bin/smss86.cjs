@@ -8,6 +8,7 @@
 const { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
 const { dirname, join } = require("node:path");
+const { createHash } = require("node:crypto");
 const { setFlagsFromString } = require("node:v8");
 const vm = require("node:vm");
 
@@ -58,6 +59,7 @@ function bundledCli() {
     define: { "import.meta.url": "__moduleUrl" },
     logLevel: "warning",
   });
+  writeFileSync(join(staging, "main.cjs.sha256"), sha256(readFileSync(join(staging, "main.cjs"))));
   try {
     renameSync(staging, outdir);
   } catch {
@@ -72,6 +74,10 @@ function bundledCli() {
   }
   removeOlderBundles(dirname(outdir), outdir);
   return entry;
+}
+
+function sha256(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 function exists(path) {
@@ -104,7 +110,9 @@ function loadBundle(entry) {
   } catch {
     // No cache yet: this run leaves one.
   }
-  const script = new vm.Script(Module.wrap(readFileSync(entry, "utf8")), { filename: entry, cachedData });
+  const source = readFileSync(entry);
+  if (sha256(source) !== readFileSync(`${entry}.sha256`, "utf8")) throw new Error(`${entry} is not the bundle that was built`);
+  const script = new vm.Script(Module.wrap(source.toString("utf8")), { filename: entry, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, Module.createRequire(entry), module, entry, dirname(entry));
   const saveCache = () => {
@@ -120,8 +128,31 @@ function loadBundle(entry) {
   return { cli: module.exports, saveCache };
 }
 
-const { cli, saveCache } = loadBundle(bundledCli());
-cli.main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-  saveCache();
-});
+/**
+ * The bundle, loaded; one that is not what was built (cut short or written over since: its hash says) or
+ * that fails to load is made again once. Whatever still fails is one line on stderr, not a stack trace.
+ */
+function loadCli() {
+  const entry = bundledCli();
+  try {
+    return loadBundle(entry);
+  } catch {
+    rmSync(dirname(entry), { recursive: true, force: true });
+    return loadBundle(bundledCli());
+  }
+}
+
+function fail(error) {
+  process.stderr.write(`smss86: ${error instanceof Error ? error.message : String(error)}`.replace(/\s*\n\s*/g, " ") + "\n");
+  process.exitCode = 1;
+}
+
+try {
+  const { cli, saveCache } = loadCli();
+  cli.main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    saveCache();
+  }, fail);
+} catch (error) {
+  fail(error);
+}

@@ -1,9 +1,10 @@
 // Node-side loading: firmware, v86's wasm and disk images from files, with errors that name the file.
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DiskImageError, openVolume } from "./disk/image.ts";
+import { FileError, GiB, readRegularFileSync, type ReadOptions } from "./files.ts";
 import { FatError } from "../src/fat/fat.ts";
 import type { Firmware } from "./machine.ts";
 
@@ -36,20 +37,24 @@ export function loadFirmware(): Firmware {
 /** Files the boot path needs on the C: volume: without them the machine would hang in the bootloader. */
 const BOOT_FILES = ["/ldlinux.sys", "/syslinux.cfg", "/Windows/System32/smss.exe"];
 
+/** v86 holds the whole disk in memory; 2 GiB is the most this host accepts (the default disk is 64 MiB). */
+export const DISK_IMAGE_FILE: ReadOptions = { what: "disk image", limit: 2 * GiB };
+
 /**
  * Reads a raw disk image into a buffer of its own (v86 writes into it) after checking that it can boot:
- * whole sectors, an MBR with one active partition, a readable FAT volume holding the boot files.
+ * a regular file of whole sectors within DISK_IMAGE_FILE's limit, an MBR with one active partition, a
+ * readable FAT volume holding the boot files.
  */
 export function loadDiskImage(file: string): Uint8Array {
-  let size: number;
+  let disk: Uint8Array;
   try {
-    size = statSync(file).size;
+    disk = readRegularFileSync(file, DISK_IMAGE_FILE);
   } catch (err) {
-    throw new DiskImageError(`${file}: cannot read the disk image (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (err instanceof FileError) throw new DiskImageError(err.message);
+    throw err;
   }
+  const size = disk.length;
   if (size < 512 || size % 512 !== 0) throw new DiskImageError(`${file}: size ${size} is not a whole number of 512-byte sectors`);
-  const disk = new Uint8Array(new ArrayBuffer(size));
-  disk.set(readFileSync(file));
   checkBootable(disk, file);
   return disk;
 }

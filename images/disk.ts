@@ -1,10 +1,11 @@
 // The default machine's disk, assembled from the sources: SYSLINUX + kernel + smss.exe + the SYSTEM hive
 // built from images/hives/SYSTEM.reg. Node only. Cached in build/ and rebuilt when any input changes.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { buildDiskImage } from "../emulator/disk/image.ts";
-import { REPO_ROOT } from "../emulator/node.ts";
+import { describeSystemError, FileError, FileLock, readOptional, replaceFile } from "../emulator/files.ts";
+import { DISK_IMAGE_FILE, REPO_ROOT } from "../emulator/node.ts";
 import { Hive } from "../src/hive/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
 import { buildGuestProgram } from "./guest.ts";
@@ -35,23 +36,75 @@ export interface DiskBuildOptions {
   log?: (line: string) => void;
 }
 
-/** Returns the path of an up-to-date default disk image, building it if needed. */
+/**
+ * Returns the path of an up-to-date default disk image, building it if needed: when it is missing, when
+ * the sources changed since it was built, or when the image itself no longer is what was built (written
+ * over, truncated). Builds of the same output wait for each other.
+ */
 export async function ensureDefaultDisk(options: DiskBuildOptions = {}): Promise<string> {
   const out = options.out ?? DEFAULT_DISK;
-  const stampFile = out + ".inputs";
+  // The default output lives in build/, which a fresh checkout lacks; a given one must have its directory.
+  if (options.out === undefined) {
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+    } catch (error) {
+      throw new FileError(dirname(out), `cannot make the build directory: ${describeSystemError(error)}`);
+    }
+  }
+  const stampFile = `${out}.inputs`;
   const inputsHash = hashInputs();
-  if (existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, "utf8") === inputsHash) return out;
-  const started = performance.now();
-  const disk = await buildDefaultDisk();
-  mkdirSync(dirname(out), { recursive: true });
-  // Unique temporary names: test workers and CLI runs may build the same disk at once.
-  const partial = `${out}.${process.pid}.tmp`;
-  writeFileSync(partial, disk);
-  renameSync(partial, out);
-  writeFileSync(`${stampFile}.${process.pid}.tmp`, inputsHash);
-  renameSync(`${stampFile}.${process.pid}.tmp`, stampFile);
-  options.log?.(`built ${relative(process.cwd(), out) || out} (${disk.length >> 20} MiB) in ${Math.round(performance.now() - started)} ms`);
-  return out;
+  // Checked before locking too: an up-to-date image in a place this user cannot write still boots.
+  if ((await staleness(out, stampFile, inputsHash)) === undefined) return out;
+  const lock = await FileLock.acquire(out, "disk image");
+  try {
+    // Another build may have finished while this one waited for the lock.
+    const stale = await staleness(out, stampFile, inputsHash);
+    if (stale === undefined) return out;
+    if (stale !== "") options.log?.(`${out} ${stale}; building it again`);
+    const started = performance.now();
+    const disk = await buildDefaultDisk();
+    await lock.replace(disk, "disk image");
+    const record: DiskStamp = { inputs: inputsHash, image: sha256(disk) };
+    await replaceFile(stampFile, "build stamp", () => new TextEncoder().encode(JSON.stringify(record) + "\n"));
+    options.log?.(`built ${out} (${disk.length >> 20} MiB) in ${Math.round(performance.now() - started)} ms`);
+    return out;
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Why the image must be built: "" when it never was from these sources, a reason when it was but has been
+ * changed since, undefined when it is up to date.
+ */
+async function staleness(out: string, stampFile: string, inputsHash: string): Promise<string | undefined> {
+  const stamp = await readStamp(stampFile);
+  if (stamp?.inputs !== inputsHash) return "";
+  const image = await readOptional(out, DISK_IMAGE_FILE);
+  if (image === undefined) return "is missing";
+  return sha256(image) === stamp.image ? undefined : "was changed since it was built";
+}
+
+/** What an image was built from and what it was: the sources' hash and the image's own. */
+interface DiskStamp {
+  inputs: string;
+  image: string;
+}
+
+async function readStamp(file: string): Promise<DiskStamp | undefined> {
+  const bytes = await readOptional(file, { what: "build stamp", limit: 4096 });
+  if (bytes === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<DiskStamp>;
+    return typeof parsed.inputs === "string" && typeof parsed.image === "string" ? { inputs: parsed.inputs, image: parsed.image } : undefined;
+  } catch {
+    // A stamp of an older layout, or damaged: the image is built again.
+    return undefined;
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 export async function buildDefaultDisk(): Promise<Uint8Array> {

@@ -40,7 +40,7 @@ describe("smss86 hive", () => {
       expect(run.stderr.trimEnd().split("\n"), args.join(" ")).toHaveLength(1);
     }
     expect(smss86().status).toBe(2);
-    expect(smss86("help").stdout.toString()).toMatch(/export HIVE \[KEY\]/);
+    expect(smss86("help").stdout.toString()).toMatch(/export \[options\] <HIVE> \[KEY\]/);
   });
 
   it("imports a .reg into a new hive that hivexget and libregf read", () => {
@@ -175,7 +175,7 @@ describe("smss86 hive", () => {
     );
     const missing = smss86("get", hive, "No\\Such\\Key");
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe(`smss86 hive get: ${hive}: no key "No\\\\Such\\\\Key"\n`);
+    expect(missing.stderr).toBe(`smss86 hive get: ${hive}: no key "No\\Such\\Key"\n`);
     expect(smss86("get", hive, "Select", "Nope").status).toBe(1);
   });
 

@@ -369,3 +369,18 @@ export function loadFuzzCorpus(includeLargeHives: boolean): CorpusEntry[] {
   }
   return corpus;
 }
+
+/**
+ * The fuzzer's mutations of the corpus' primary files, reproducible from the seed: targets for tests that
+ * hand damaged hives to the command line tools.
+ */
+export function mutatedPrimaries(corpus: CorpusEntry[], count: number, seed: number): { name: string; mutation: string; bytes: Uint8Array }[] {
+  const out: { name: string; mutation: string; bytes: Uint8Array }[] = [];
+  for (let index = 0; index < count; index++) {
+    const random = new Random(Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
+    const entry = random.pick(corpus);
+    const { bytes, description } = mutate(entry.primary, cellOffsets(entry.primary), random);
+    out.push({ name: entry.name, mutation: description, bytes });
+  }
+  return out;
+}

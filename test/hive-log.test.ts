@@ -17,6 +17,7 @@ import {
   encodeString,
   readBaseBlock,
 } from "../src/hive/index.ts";
+import { baseBlockChecksum } from "../src/hive/base-block.ts";
 import { dumpTree, edgeDir, hiveErrorOf, realHivePath, writeTemp } from "./hive-helpers.ts";
 
 function edge(path: string): Uint8Array {
@@ -93,6 +94,34 @@ describe("recovery from Windows' logs", () => {
     const hive = Hive.open(primary, { log1: edge("NewDirtyHive1/NewDirtyHive.LOG1"), log2: edge("NewDirtyHive1/NewDirtyHive.LOG2") });
     expect(hive.recovery).toMatchObject({ baseBlockFromLog: true, logs: ["log2"], entries: 3 });
     expect(hive.check().problems).toEqual([]);
+  });
+
+  it("takes the base block from the DIRT log when the primary's is damaged (bad checksum, nonsense version)", () => {
+    const windows7 = dumpTree(Hive.open(edge("OldDirtyHive/RecoveredHive_Windows7")));
+    const logs = { log1: edge("OldDirtyHive/OldDirtyHive.LOG1"), log2: edge("OldDirtyHive/OldDirtyHive.LOG2") };
+    const versionDamaged = edge("OldDirtyHive/OldDirtyHive");
+    new DataView(versionDamaged.buffer).setUint32(20, 0x1234, true); // major version; the checksum no longer matches
+    const nameDamaged = edge("OldDirtyHive/OldDirtyHive");
+    nameDamaged[48] ^= 0xff;
+    for (const primary of [versionDamaged, nameDamaged]) {
+      expect(readBaseBlock(primary).checksumValid).toBe(false);
+      const hive = Hive.open(primary, { name: "OldDirtyHive", ...logs });
+      expect(hive.recovery).toEqual({ format: "DIRT", logs: ["log1"], entries: 1, bytes: 32768, baseBlockFromLog: true });
+      expect(dumpTree(hive)).toEqual(windows7);
+      const base = readBaseBlock(hive.toBytes());
+      expect([base.majorVersion, base.checksumValid, base.clean, base.primarySequence]).toEqual([1, true, true, 5]);
+      expect(hive.check().problems).toEqual([]);
+    }
+  });
+
+  it("still refuses a DIRT log whose timestamp differs from a primary base block that verifies", () => {
+    const log1 = edge("OldDirtyHive/OldDirtyHive.LOG1");
+    const view = new DataView(log1.buffer);
+    view.setBigUint64(12, view.getBigUint64(12, true) + 1n, true);
+    view.setUint32(508, baseBlockChecksum(log1), true);
+    const error = hiveErrorOf(() => Hive.open(edge("OldDirtyHive/OldDirtyHive"), { name: "OldDirtyHive", log1 }));
+    expect(error.code).toBe("bad-log");
+    expect(error.message).toContain("LOG1: last-written timestamp does not match the primary's");
   });
 
   it("ignores logs beside a clean hive", () => {

@@ -137,8 +137,9 @@ describe("exportReg", () => {
   it("refuses keys the format cannot hold and keys that do not exist, with typed errors", () => {
     const bogus = Hive.open(edgeHive("BogusKeyNamesHive"));
     expect(() => exportReg(bogus, "")).toThrowError(RegExportError);
-    expect(() => exportReg(bogus, "")).toThrowError(/line break/);
-    expect(() => exportReg(Hive.create(), "No\\Such")).toThrowError(/no key "No\\\\Such"/);
+    // One line naming the file and the key's offset, the path quoted as it is (backslashes not doubled).
+    expect(() => exportReg(bogus, "")).toThrowError(/^hive: offset 0x[0-9a-f]+: key "HKEY_LOCAL_MACHINE\\SYSTEM\\[^"]*\\n[^"]*" has a key name that contains a line break, which a \.reg file cannot hold$/);
+    expect(() => exportReg(Hive.create({ name: "new.hive" }), "No\\Such")).toThrowError(/^new\.hive: no key "No\\Such" in the hive$/);
     expect(() => exportReg(Hive.create(), "", { prefix: "A\\\\B" })).toThrowError(RegExportError);
   });
 });

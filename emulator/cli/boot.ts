@@ -1,12 +1,18 @@
 // `smss86 boot`: boots a disk headless, streams the guest console, reports phases, ends with a summary.
-import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+// The machine's modules load only when a boot runs: declaring the command (for --help, for other commands)
+// costs nothing.
+import { Command, InvalidArgumentError, Option } from "commander";
 import { PHASES } from "../../src/events/index.ts";
-import { ensureDefaultDisk } from "../../images/disk.ts";
-import { describeOutcome, Machine, MachineEndedError, MachineTimeoutError, type ObservedEvent, type Outcome } from "../machine.ts";
-import { DiskImageError, loadDiskImage, loadFirmware } from "../node.ts";
+import type { Machine, ObservedEvent, Outcome } from "../machine.ts";
+import { FileLock } from "../files.ts";
+import { action, fileName, integerIn, type Settle } from "./common.ts";
 
 const QUIT_KEY = 0x1d; // Ctrl-]
+
+/** The guest boots in 8 MiB; v86 holds guest RAM in one wasm memory of fewer than 2^31 bytes. */
+const MEMORY_MIB = { min: 8, max: 2047, default: 64 } as const;
+/** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
+const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
 export interface BootReport {
   result: "ok" | "power-off" | "stop" | "panic" | "timeout" | "quit";
@@ -19,65 +25,103 @@ export interface BootReport {
   events: ObservedEvent[];
 }
 
-export async function bootCommand(argv: string[]): Promise<number> {
-  let args;
+interface BootOptions {
+  until?: (typeof PHASES)[number];
+  json?: string;
+  disk?: string;
+  timeout?: number;
+  memory: number;
+  jit?: boolean;
+  quiet?: boolean;
+}
+
+export function declareBoot(program: Command, settle: Settle): void {
+  program
+    .command("boot")
+    .summary("boot the machine headless (the guest console on stdout; Ctrl-] quits)")
+    .description(
+      "boot the machine headless: the guest console is on stdout, standard input goes to it, Ctrl-] quits. " +
+        "Exit status 0 for the requested event, a power-off or a quit; 1 for a timeout, a STOP, a kernel panic " +
+        "or a disk that cannot boot; 2 for misuse.",
+    )
+    .addOption(new Option("--until <EVENT>", "stop when smss reports this phase done").choices(PHASES))
+    .addOption(new Option("--json <FILE>", "write a report (result, phases, events) to FILE").argParser(fileName("--json")))
+    .addOption(new Option("--disk <FILE>", "boot this disk image instead of the default one (built when needed)").argParser(fileName("--disk")))
+    .addOption(
+      new Option("--timeout <S>", `give up after S seconds (default 120 with --until, none otherwise)`).argParser(secondsUpTo(MAX_TIMEOUT_S)),
+    )
+    .addOption(
+      new Option("--memory <MiB>", "guest RAM")
+        .default(MEMORY_MIB.default)
+        .argParser(integerIn("--memory", MEMORY_MIB.min, MEMORY_MIB.max, "MiB", " (the guest needs 8; v86 holds less than 2 GiB)")),
+    )
+    .option("--jit", "turn on v86's x86-to-wasm JIT (slower to boot; may help long runs)")
+    .option("-q, --quiet", "no progress line per phase")
+    .action(action("smss86 boot", settle, boot));
+}
+
+/** Seconds > 0, fractions allowed, up to what a timer can hold. */
+function secondsUpTo(max: number): (text: string) => number {
+  return (text) => {
+    const trimmed = text.trim();
+    const value = /^(\d+(\.\d*)?|\.\d+)$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+    if (!(value >= 0.001 && value <= max)) {
+      throw new InvalidArgumentError(`--timeout takes seconds from 0.001 to ${max} (the longest a Node timer holds).`);
+    }
+    return value;
+  };
+}
+
+async function boot(options: BootOptions): Promise<number> {
+  // The report's file is claimed first: a path that cannot be written fails now, not after the boot.
+  const report = options.json === undefined ? undefined : await FileLock.acquire(options.json, "report");
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        until: { type: "string" },
-        json: { type: "string" },
-        disk: { type: "string" },
-        timeout: { type: "string" },
-        memory: { type: "string", default: "64" },
-        quiet: { type: "boolean", short: "q", default: false },
-        jit: { type: "boolean", default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`smss86 boot: ${(err as Error).message}\n`);
-    return 2;
+    return await runBoot(options, report);
+  } finally {
+    report?.release();
   }
-  const until = args.until;
-  if (until !== undefined && !(PHASES as readonly string[]).includes(until)) {
-    process.stderr.write(`smss86 boot: --until takes one of: ${PHASES.join(", ")}\n`);
-    return 2;
-  }
-  const timeoutS = args.timeout === undefined ? (until ? 120 : undefined) : Number(args.timeout);
-  const memoryMiB = Number(args.memory);
-  if ((timeoutS !== undefined && !(timeoutS > 0)) || !(memoryMiB >= 8)) {
-    process.stderr.write("smss86 boot: --timeout takes seconds > 0 and --memory MiB ≥ 8\n");
-    return 2;
-  }
+}
+
+async function runBoot(options: BootOptions, reportFile: FileLock | undefined): Promise<number> {
+  const [{ ensureDefaultDisk }, { describeOutcome, Machine, MachineEndedError, MachineTimeoutError }, { loadDiskImage, loadFirmware }] = await Promise.all([
+    import("../../images/disk.ts"),
+    import("../machine.ts"),
+    import("../node.ts"),
+  ]);
+  const until = options.until;
+  const timeoutS = options.timeout ?? (until ? 120 : undefined);
+  const memoryMiB = options.memory;
 
   const [dim, plain] = process.stderr.isTTY ? ["\x1b[2m", "\x1b[0m"] : ["", ""];
   const progress = (line: string) => process.stderr.write(`${dim}[smss86] ${line}${plain}\n`);
-  let diskFile: string;
-  let disk: Uint8Array;
-  try {
-    diskFile = args.disk ?? (await ensureDefaultDisk({ log: progress }));
-    disk = loadDiskImage(diskFile);
-  } catch (err) {
-    if (err instanceof DiskImageError) {
-      process.stderr.write(`smss86 boot: ${err.message}\n`);
-      return 1;
+  const diskFile = options.disk ?? (await ensureDefaultDisk({ log: progress }));
+  const disk = loadDiskImage(diskFile);
+
+  const outcomeResult = (outcome: Outcome): { result: BootReport["result"]; reason?: string } => {
+    switch (outcome.kind) {
+      case "power-off":
+        return { result: "power-off" };
+      case "stop":
+        return { result: "stop", reason: describeOutcome(outcome) };
+      case "panic":
+        return { result: "panic", reason: describeOutcome(outcome) };
+      case "halted-by-host":
+        return { result: "quit" };
     }
-    throw err;
-  }
+  };
 
   progress(`booting ${diskFile} (${memoryMiB} MiB)`);
-  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, memoryMiB, jit: args.jit });
+  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, memoryMiB, jit: options.jit ?? false });
   machine.onConsole((bytes) => process.stdout.write(bytes));
   machine.onEvent((e) => {
-    if (!args.quiet) progress(`${(e.hostMs / 1000).toFixed(2)} s  ${e.instructions.toExponential(2)} instr  ${e.phase} ${e.status}`);
+    if (!options.quiet) progress(`${(e.hostMs / 1000).toFixed(2)} s  ${e.instructions.toExponential(2)} instr  ${e.phase} ${e.status}`);
   });
 
   const quit = attachStdin(machine);
   const finished: Promise<{ result: BootReport["result"]; reason?: string }> = (async () => {
     const deadline = timeoutS === undefined ? undefined : timeoutS * 1000;
     if (until) {
-      const reached = machine.waitForPhase(until as (typeof PHASES)[number], deadline ?? Infinity).then(
+      const reached = machine.waitForPhase(until, deadline ?? Infinity).then(
         () => ({ result: "ok" as const }),
         (err) => {
           if (err instanceof MachineTimeoutError) return { result: "timeout" as const, reason: err.message };
@@ -128,38 +172,49 @@ export async function bootCommand(argv: string[]): Promise<number> {
     })),
     events: machine.events,
   };
-  if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + "\n");
+  // The summary first: should the report fail to be written, what the boot found is still shown.
   process.stderr.write(summary(report));
+  await reportFile?.replace(new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n"), "report");
   return result === "ok" || result === "power-off" || result === "quit" ? 0 : 1;
 }
 
-function outcomeResult(outcome: Outcome): { result: BootReport["result"]; reason?: string } {
-  switch (outcome.kind) {
-    case "power-off":
-      return { result: "power-off" };
-    case "stop":
-      return { result: "stop", reason: describeOutcome(outcome) };
-    case "panic":
-      return { result: "panic", reason: describeOutcome(outcome) };
-    case "halted-by-host":
-      return { result: "quit" };
-  }
-}
+/** COM1 runs at 115200 baud: about 11.5 KB/s, fed in 20 ms slices so that typing shows at once. */
+const CONSOLE_BYTES_PER_SLICE = 230;
+const CONSOLE_SLICE_MS = 20;
+/** Input read ahead of the console line; beyond it, standard input is not read until the line catches up. */
+const CONSOLE_READ_AHEAD = 64 * 1024;
 
 /**
  * Standard input goes to the guest console; on a terminal it is raw, and Ctrl-] ends the session. Input is
- * held until smss is ready: keystrokes sent before the guest opens its console would be dropped by the UART.
+ * held until smss is ready (keystrokes sent before the guest opens its console would be dropped by the
+ * UART), then fed at the serial line's rate: v86's UART queues whatever it is given, so an endless input
+ * (/dev/zero) would otherwise fill the host's memory. At most CONSOLE_READ_AHEAD bytes wait on the host.
  */
 function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; detach: () => void } {
   const stdin = process.stdin;
   let resolveQuit: (v: { result: "quit" }) => void = () => {};
   const promise = new Promise<{ result: "quit" }>((resolve) => (resolveQuit = resolve));
   const raw = stdin.isTTY === true;
-  let held: Uint8Array[] | undefined = [];
+  const waiting: Uint8Array[] = [];
+  let waitingBytes = 0;
+  let feeder: ReturnType<typeof setInterval> | undefined;
+  const feed = () => {
+    let budget = CONSOLE_BYTES_PER_SLICE;
+    while (budget > 0 && waiting.length > 0) {
+      const chunk = waiting[0];
+      const piece = chunk.subarray(0, budget);
+      machine.sendConsole(piece);
+      budget -= piece.length;
+      waitingBytes -= piece.length;
+      if (piece.length === chunk.length) waiting.shift();
+      else waiting[0] = chunk.subarray(piece.length);
+    }
+    if (waitingBytes < CONSOLE_READ_AHEAD / 2 && stdin.isPaused()) stdin.resume();
+  };
   machine.waitForPhase("ready", Infinity).then(
     () => {
-      for (const chunk of held ?? []) machine.sendConsole(chunk);
-      held = undefined;
+      feeder = setInterval(feed, CONSOLE_SLICE_MS);
+      feed();
     },
     () => {},
   );
@@ -170,8 +225,9 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
       return;
     }
     const bytes = raw ? chunk.map((b) => (b === 0x0d ? 0x0a : b)) : chunk;
-    if (held) held.push(bytes);
-    else machine.sendConsole(bytes);
+    waiting.push(bytes);
+    waitingBytes += bytes.length;
+    if (waitingBytes >= CONSOLE_READ_AHEAD) stdin.pause();
   };
   if (raw) stdin.setRawMode(true);
   stdin.on("data", onData);
@@ -179,6 +235,7 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
   return {
     promise,
     detach: () => {
+      clearInterval(feeder);
       stdin.off("data", onData);
       if (raw) stdin.setRawMode(false);
       // A pipe or file on stdin would keep the process alive after the machine is gone.
@@ -187,7 +244,7 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
   };
 }
 
-function summary(report: BootReport): string {
+export function summary(report: BootReport): string {
   const lines = ["", "─── smss86 boot summary ───"];
   const resultLine = {
     ok: "reached the requested event",
@@ -197,7 +254,9 @@ function summary(report: BootReport): string {
     panic: "kernel panic",
     timeout: "TIMEOUT",
   }[report.result];
-  lines.push(`result:       ${resultLine}${report.reason ? `: ${report.reason}` : ""}`);
+  // A STOP's or a panic's description already says what it is ("kernel panic: ...").
+  const said = report.result === "stop" || report.result === "panic" ? report.reason ?? resultLine : `${resultLine}${report.reason ? `: ${report.reason}` : ""}`;
+  lines.push(`result:       ${said}`);
   lines.push(`disk:         ${report.disk} (${report.memoryMiB} MiB RAM)`);
   lines.push(`wall time:    ${(report.wallMs / 1000).toFixed(2)} s`);
   lines.push(`instructions: ${report.instructions.toExponential(3)}`);

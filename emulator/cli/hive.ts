@@ -1,12 +1,13 @@
 // `smss86 hive`: registry hives on the host: export to and import from regedit's .reg text, read single
-// values, check structure and recover from transaction logs. Exit codes: 0 done, 1 failed, 2 usage error.
+// values, check structure and recover from transaction logs. Exit codes: 0 done, 1 failed, 2 misuse.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname } from "node:path";
-import { parseArgs } from "node:util";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { FileError, formatSize, GiB, MiB, readOptional, readRequired, replaceFile, type ReadOptions } from "../files.ts";
+import { action, fileName, StdoutClosed, writeStdoutSync, type Settle } from "./common.ts";
 import {
   Hive,
   HiveError,
+  quote,
   readBaseBlock,
   REG_DWORD,
   REG_DWORD_BIG_ENDIAN,
@@ -17,114 +18,102 @@ import {
   REG_SZ,
   type HiveValue,
 } from "../../src/hive/index.ts";
-import {
-  applyReg,
-  DEFAULT_PREFIX,
-  exportRegTo,
-  parseReg,
-  RegApplyError,
-  RegExportError,
-  RegTextError,
-  serializeReg,
-} from "../../src/regtext/index.ts";
+import { applyReg, DEFAULT_PREFIX, exportRegTo, parseReg, serializeReg, splitRegPath } from "../../src/regtext/index.ts";
 
-const USAGE = `usage: smss86 hive <command> ...
+/** Windows refuses to load a hive over 2 GiB; so does this. Logs are held to the same. */
+const HIVE_FILE: ReadOptions = { what: "hive", limit: 2 * GiB };
+const LOG_FILE: ReadOptions = { what: "transaction log", limit: 2 * GiB };
+/**
+ * .reg text is decoded into one string, and V8's strings hold at most 2^29 - 24 UTF-16 units: 256 MiB of
+ * text (the export of a hive far larger than any real SYSTEM) stays well within that. It may come from a
+ * pipe (bash's <(...), /dev/stdin).
+ */
+const REG_FILE: ReadOptions = { what: ".reg file", limit: 256 * MiB, stream: true };
 
-  export HIVE [KEY] [--prefix PATH] [--utf8]
-      Print the tree at KEY (default: the whole hive) as regedit's .reg text: UTF-16LE with a BOM like
-      regedit, or UTF-8 with --utf8 or on a terminal. The text is printed as it is made: when a damaged
-      cell or a name the format cannot hold turns up part way, the text printed so far is incomplete (exit
-      status 1).
-  import FILE.reg HIVE [--prefix PATH]
-      Apply a .reg file (UTF-16LE with a BOM, or UTF-8) to HIVE, creating HIVE when it does not exist.
-      The file is read completely first; HIVE is replaced atomically, and only if all of it applies.
-  get HIVE KEY [VALUE] [--prefix PATH]
-      Print KEY and its values as .reg text (UTF-8), or only VALUE's data: strings as text, REG_MULTI_SZ
-      one string per line, numbers in decimal, other data as hex bytes. "@" names the default value.
-  check HIVE [--recover OUT]
-      Report HIVE's structure and whether it is dirty; with --recover, write the hive recovered from
-      HIVE.LOG1 / HIVE.LOG2 (beside it) to OUT.
-
+export function declareHive(program: Command, settle: Settle): void {
+  const hive = program
+    .command("hive")
+    .description("read and write registry hives (regf files) and regedit's .reg text")
+    .helpCommand("help [command]", "show the help of a hive command")
+    .addHelpText(
+      "after",
+      `
 KEY is relative to the hive's root. In .reg text the first names of a key path stand for the root:
 --prefix PATH (default on export and get: ${DEFAULT_PREFIX}; on import: the first key's first two names).
-`;
+Hives and their logs are read up to ${formatSize(HIVE_FILE.limit)}, .reg text up to ${formatSize(REG_FILE.limit)}.`,
+    );
 
-class UsageError extends Error {}
+  hive
+    .command("export")
+    .summary("print a hive, or a key of it, as .reg text")
+    .description(
+      "print the tree at KEY (default: the whole hive) as regedit's .reg text: UTF-16LE with a BOM like regedit, or UTF-8 " +
+        "with --utf8 or on a terminal. The text is printed as it is made: when a damaged cell or a name the format " +
+        "cannot hold turns up part way, the text printed so far is incomplete (exit status 1).",
+    )
+    .argument("<HIVE>", "the hive file (HIVE.LOG1 / HIVE.LOG2 beside it recover a dirty one)", fileName("HIVE"))
+    .argument("[KEY]", "the key to export, relative to the root", "")
+    .addOption(prefixOption())
+    .option("--utf8", "UTF-8 instead of UTF-16LE")
+    .action(action("smss86 hive export", settle, exportHive));
 
-/** A file that cannot be read or written, reported as one line. */
-class FileError extends Error {}
+  hive
+    .command("import")
+    .summary("apply a .reg file to a hive (created when missing)")
+    .description(
+      "apply a .reg file (UTF-16LE with a BOM, or UTF-8) to HIVE, creating HIVE when it does not exist. The file is read " +
+        "completely first; HIVE is locked, then replaced atomically (through symbolic links, keeping its mode and owner), " +
+        "and only if all of it applies.",
+    )
+    .argument("<FILE.reg>", "the .reg text (a file or a pipe)", fileName("FILE.reg"))
+    .argument("<HIVE>", "the hive to change or create", fileName("HIVE"))
+    .addOption(prefixOption())
+    .option("--repair", "write even a hive that check finds damaged: what can be read of it, changed (the rest is lost)")
+    .action(action("smss86 hive import", settle, importHive));
 
-export async function hiveCommand(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case "export":
-        return exportCommand(rest);
-      case "import":
-        return importCommand(rest);
-      case "get":
-        return await getCommand(rest);
-      case "check":
-        return checkCommand(rest);
-      case "help":
-      case "--help":
-      case "-h":
-        process.stdout.write(USAGE);
-        return 0;
-      case undefined:
-        process.stderr.write(USAGE);
-        return 2;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`smss86 hive: ${error.message} (run "smss86 hive help")\n`);
-      return 2;
-    }
-    if (
-      error instanceof FileError ||
-      error instanceof HiveError ||
-      error instanceof RegTextError ||
-      error instanceof RegApplyError ||
-      error instanceof RegExportError
-    ) {
-      process.stderr.write(`smss86 hive ${command}: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  hive
+    .command("get")
+    .summary("print a key as .reg text, or one value's data")
+    .description(
+      'print KEY and its values as .reg text (UTF-8), or only VALUE\'s data: strings as text, REG_MULTI_SZ one string per ' +
+        'line, numbers in decimal, other data as hex bytes. "@" names the default value.',
+    )
+    .argument("<HIVE>", "the hive file", fileName("HIVE"))
+    .argument("<KEY>", "the key, relative to the root")
+    .argument("[VALUE]", "one value of the key")
+    .addOption(prefixOption())
+    .action(action("smss86 hive get", settle, getHive));
+
+  hive
+    .command("check")
+    .summary("report a hive's structure; recover a dirty one from its logs")
+    .description(
+      "report HIVE's structure and whether it is dirty; with --recover, write the hive recovered from HIVE.LOG1 / " +
+        "HIVE.LOG2 (beside it) to OUT. Exit status 1 when the hive is damaged or cannot be recovered.",
+    )
+    .argument("<HIVE>", "the hive file", fileName("HIVE"))
+    .addOption(new Option("--recover <OUT>", "write the recovered (or clean) hive to OUT").argParser(fileName("--recover")))
+    .action(action("smss86 hive check", settle, checkHive));
 }
 
-function parse<T extends Record<string, { type: "string" | "boolean" }>>(
-  argv: string[],
-  options: T,
-  positionals: { min: number; max: number; names: string },
-) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const count = parsed.positionals.length;
-  if (count < positionals.min || count > positionals.max) throw new UsageError(`expected ${positionals.names}`);
-  return parsed;
+function prefixOption(): Option {
+  return new Option("--prefix <PATH>", "the .reg key path that stands for the hive's root").argParser((text: string) => {
+    if (splitRegPath(text) === undefined || /[\x00-\x1f\x7f]/.test(text)) {
+      throw new InvalidArgumentError(`--prefix takes a registry path like ${DEFAULT_PREFIX}: names separated by single backslashes, without control characters.`);
+    }
+    return text;
+  });
 }
 
-function exportCommand(argv: string[]): number {
-  const { values, positionals } = parse(
-    argv,
-    { prefix: { type: "string" }, utf8: { type: "boolean" } },
-    { min: 1, max: 2, names: "HIVE [KEY]" },
-  );
-  const [hivePath, keyPath = ""] = positionals;
-  const hive = openHive(hivePath, "read");
+// ---- export ---------------------------------------------------------------------------------------------
+
+async function exportHive(hivePath: string, keyPath: string, options: { prefix?: string; utf8?: boolean }): Promise<number> {
+  const hive = await openHive(hivePath, "read");
   try {
     // Straight to stdout as it is made: the text of a large hive is tens of megabytes. A terminal shows
     // UTF-16 as letters spaced by NULs, so a person reading it gets the same text in UTF-8.
-    const encoding = values.utf8 || process.stdout.isTTY ? "utf-8" : "utf-16le";
-    exportRegTo(hive, keyPath, writeStdoutSync, { prefix: values.prefix, encoding });
+    const encoding = options.utf8 || process.stdout.isTTY ? "utf-8" : "utf-16le";
+    exportRegTo(hive, keyPath, writeStdoutSync, { prefix: options.prefix, encoding });
   } catch (error) {
     if (error instanceof StdoutClosed) return 0;
     throw error;
@@ -132,33 +121,60 @@ function exportCommand(argv: string[]): number {
   return 0;
 }
 
-function importCommand(argv: string[]): number {
-  const { values, positionals } = parse(argv, { prefix: { type: "string" } }, { min: 2, max: 2, names: "FILE.reg HIVE" });
-  const [regPath, hivePath] = positionals;
-  const document = parseReg(readInput(regPath, ".reg file"), regPath);
-  const existing = readOptional(hivePath);
-  const hive = existing === undefined ? Hive.create() : openHive(hivePath, "write", existing);
-  applyReg(hive, document, { prefix: values.prefix });
-  writeFileAtomic(hivePath, hive.toBytes());
+// ---- import ---------------------------------------------------------------------------------------------
+
+async function importHive(regPath: string, hivePath: string, options: { prefix?: string; repair?: boolean }): Promise<number> {
+  // Read and parsed before the hive is locked: a slow pipe or a syntax error holds up no other writer.
+  const document = parseReg(await readRequired(regPath, REG_FILE), regPath);
+  await replaceFile(hivePath, "hive", async () => {
+    const existing = await readOptional(hivePath, HIVE_FILE);
+    const hive = existing === undefined ? Hive.create() : await openHive(hivePath, "write", existing);
+    if (existing !== undefined) {
+      const problems = hive.check().problems;
+      if (problems.length > 0 && !options.repair) {
+        throw new HiveError(
+          "bad-cell",
+          `is damaged (${problems.length} problem${problems.length === 1 ? "" : "s"}, the first: ${withoutFileName(problems[0], hivePath)}); not changing it. ` +
+            `"smss86 hive check" lists them; --repair writes what can be read of it`,
+          hivePath,
+        );
+      }
+      if (problems.length > 0) {
+        process.stderr.write(`smss86 hive import: warning: ${hivePath} was damaged (${problems.length} problems); writing what could be read of it\n`);
+      }
+    }
+    applyReg(hive, document, { prefix: options.prefix });
+    return hive.toBytes();
+  });
   return 0;
 }
 
-async function getCommand(argv: string[]): Promise<number> {
-  const { values: options, positionals } = parse(argv, { prefix: { type: "string" } }, { min: 2, max: 3, names: "HIVE KEY [VALUE]" });
-  const [hivePath, keyPath, valueName] = positionals;
-  const hive = openHive(hivePath, "read");
+/** A problem as check() words it may start with the file's name, which the message already gives. */
+function withoutFileName(problem: string, file: string): string {
+  return problem.startsWith(`${file}: `) ? problem.slice(file.length + 2) : problem;
+}
+
+// ---- get ------------------------------------------------------------------------------------------------
+
+async function getHive(hivePath: string, keyPath: string, valueName: string | undefined, options: { prefix?: string }): Promise<number> {
+  const hive = await openHive(hivePath, "read");
   const key = hive.key(keyPath);
-  if (key === undefined) throw new FileError(`${hivePath}: no key ${JSON.stringify(keyPath)}`);
-  if (valueName === undefined) {
-    const values = key.values().map((value) => ({ name: value.name, type: value.type, data: value.data }));
-    const prefix = options.prefix ?? DEFAULT_PREFIX;
-    const path = key.path === "" ? prefix : `${prefix}\\${key.path}`;
-    await writeStdout(serializeReg({ keys: [{ path, values }] }, { encoding: "utf-8" }));
-    return 0;
+  if (key === undefined) throw new FileError(hivePath, `no key ${quote(keyPath)}`);
+  try {
+    if (valueName === undefined) {
+      const values = key.values().map((value) => ({ name: value.name, type: value.type, data: value.data }));
+      const prefix = options.prefix ?? DEFAULT_PREFIX;
+      const path = key.path === "" ? prefix : `${prefix}\\${key.path}`;
+      writeStdoutSync(serializeReg({ keys: [{ path, values }] }, { encoding: "utf-8" }));
+      return 0;
+    }
+    const value = key.value(valueName === "@" ? "" : valueName);
+    if (value === undefined) throw new FileError(hivePath, `key ${quote(keyPath)} has no value ${quote(valueName)}`);
+    writeStdoutSync(describeData(value) + "\n");
+  } catch (error) {
+    if (error instanceof StdoutClosed) return 0;
+    throw error;
   }
-  const value = key.value(valueName === "@" ? "" : valueName);
-  if (value === undefined) throw new FileError(`${hivePath}: key ${JSON.stringify(keyPath)} has no value ${JSON.stringify(valueName)}`);
-  await writeStdout(new TextEncoder().encode(describeData(value) + "\n"));
   return 0;
 }
 
@@ -182,24 +198,29 @@ function describeData(value: HiveValue): string {
   return Array.from(value.data, (byte) => byte.toString(16).padStart(2, "0")).join(",");
 }
 
-function checkCommand(argv: string[]): number {
-  const { values, positionals } = parse(argv, { recover: { type: "string" } }, { min: 1, max: 1, names: "HIVE" });
+// ---- check ----------------------------------------------------------------------------------------------
+
+async function checkHive(hivePath: string, options: { recover?: string }): Promise<number> {
   const lines: string[] = [];
   try {
-    return checkHive(positionals[0], values.recover, lines);
+    return await checkInto(hivePath, options.recover, lines);
   } finally {
     // What was learned before a failure is printed too; the failure itself goes to stderr.
-    process.stdout.write(lines.join("\n") + "\n");
+    try {
+      if (lines.length > 0) writeStdoutSync(lines.join("\n") + "\n");
+    } catch (error) {
+      if (!(error instanceof StdoutClosed)) throw error;
+    }
   }
 }
 
-function checkHive(hivePath: string, recoverTo: string | undefined, lines: string[]): number {
+async function checkInto(hivePath: string, recoverTo: string | undefined, lines: string[]): Promise<number> {
   const say = (label: string, text: string | number) => lines.push(`${`${label}:`.padEnd(18)}${text}`);
-  const primary = readInput(hivePath, "hive");
+  const primary = await readRequired(hivePath, HIVE_FILE);
   say("file", `${hivePath} (${primary.length} bytes)`);
   const header = readBaseBlock(primary, hivePath);
   say("version", `regf ${header.majorVersion}.${header.minorVersion}, file type ${header.fileType}, format ${header.fileFormat}`);
-  say("name in header", JSON.stringify(header.fileName));
+  say("name in header", quote(header.fileName));
   say("sequence numbers", `${header.primarySequence} / ${header.secondarySequence}`);
   say("checksum", `0x${hex32(header.checksum)} (${header.checksumValid ? "valid" : "WRONG"})`);
   say("hive bins data", `${header.binsSize} bytes (file has ${Math.max(0, primary.length - 4096)} after the base block)`);
@@ -210,7 +231,7 @@ function checkHive(hivePath: string, recoverTo: string | undefined, lines: strin
   if (header.clean) {
     hive = Hive.open(primary, { name: hivePath });
   } else {
-    const logs = readLogs(hivePath);
+    const logs = await readLogs(hivePath);
     const found = [logs.log1 && `${hivePath}.LOG1`, logs.log2 && `${hivePath}.LOG2`].filter(Boolean);
     say("logs", found.length > 0 ? found.join(", ") : "none beside it");
     try {
@@ -248,7 +269,7 @@ function checkHive(hivePath: string, recoverTo: string | undefined, lines: strin
     if (failed) {
       lines.push(`not writing ${recoverTo}: the hive cannot be recovered intact`);
     } else {
-      writeFileAtomic(recoverTo, hive.toBytes());
+      await replaceFile(recoverTo, "hive", () => hive.toBytes());
       lines.push(`wrote ${header.clean ? "a copy of the clean hive" : "the recovered hive"} to ${recoverTo}`);
     }
   }
@@ -259,91 +280,27 @@ function hex32(value: number): string {
   return (value >>> 0).toString(16).padStart(8, "0");
 }
 
+// ---- reading hives --------------------------------------------------------------------------------------
+
 /**
  * Opens a hive file, recovering it in memory from HIVE.LOG1 / HIVE.LOG2 when it is dirty. Reading a dirty
  * hive that has no logs shows the primary as it is (with a warning); changing one is refused.
  */
-function openHive(path: string, purpose: "read" | "write", primary = readInput(path, "hive")): Hive {
-  const logs = readLogs(path);
+async function openHive(path: string, purpose: "read" | "write", primary?: Uint8Array): Promise<Hive> {
+  const bytes = primary ?? (await readRequired(path, HIVE_FILE));
+  // A clean hive's logs are not needed, so whatever lies beside it is not read.
+  const logs = readBaseBlock(bytes, path).clean ? {} : await readLogs(path);
   try {
-    return Hive.open(primary, { name: path, ...logs });
+    return Hive.open(bytes, { name: path, ...logs });
   } catch (error) {
     if (!(error instanceof HiveError) || error.code !== "dirty" || purpose === "write") throw error;
     process.stderr.write(`smss86 hive: warning: ${path} is dirty and has no logs beside it; reading the primary as it is\n`);
-    return Hive.open(primary, { name: path, recover: false });
+    return Hive.open(bytes, { name: path, recover: false });
   }
 }
 
-function readLogs(hivePath: string): { log1?: Uint8Array; log2?: Uint8Array } {
-  const log1 = readOptional(`${hivePath}.LOG1`);
-  const log2 = readOptional(`${hivePath}.LOG2`);
+async function readLogs(hivePath: string): Promise<{ log1?: Uint8Array; log2?: Uint8Array }> {
+  const log1 = await readOptional(`${hivePath}.LOG1`, LOG_FILE);
+  const log2 = await readOptional(`${hivePath}.LOG2`, LOG_FILE);
   return { ...(log1 && { log1 }), ...(log2 && { log2 }) };
-}
-
-function readInput(path: string, what: string): Uint8Array {
-  const bytes = readOptional(path);
-  if (bytes === undefined) throw new FileError(`${path}: no such ${what}`);
-  return bytes;
-}
-
-function readOptional(path: string): Uint8Array | undefined {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new FileError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-/** Writes through a temporary file beside the target and a rename, so the target is old or new, never half. */
-function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const temporary = `${dirname(path)}/.${basename(path)}.${process.pid}.tmp`;
-  try {
-    const fd = openSync(temporary, "wx");
-    try {
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw new FileError(`cannot write ${path}: ${(error as Error).message}`);
-  }
-}
-
-/** Writes to stdout and waits until it is handed over; a reader that went away (EPIPE) is not an error. */
-function writeStdout(bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => (error.code === "EPIPE" ? resolve() : reject(error));
-    process.stdout.once("error", onError);
-    process.stdout.write(bytes, () => {
-      process.stdout.off("error", onError);
-      resolve();
-    });
-  });
-}
-
-/** Stdout's reader went away: the rest of the output is not wanted, which is not an error. */
-class StdoutClosed extends Error {}
-
-/** Lets writeStdoutSync sleep while a non-blocking stdout pipe is full. */
-const pauseCell = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Writes all of `bytes` to stdout before returning, as a sink that reuses its buffer needs. stdout may be a
- * non-blocking pipe (O_NONBLOCK is shared with whoever else holds it): when it is full, wait and retry.
- */
-function writeStdoutSync(bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length; ) {
-    try {
-      at += writeSync(1, bytes, at, bytes.length - at);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EAGAIN") Atomics.wait(pauseCell, 0, 0, 1);
-      else if (code === "EPIPE") throw new StdoutClosed();
-      else throw new FileError(`cannot write to stdout: ${(error as Error).message}`);
-    }
-  }
 }

@@ -24,6 +24,7 @@ import {
   validateSecurityCell,
 } from "./nodes.ts";
 import { compareNames, lhHash } from "./upcase.ts";
+import { quote } from "./text.ts";
 
 export interface HiveCheckReport {
   hbins: number;
@@ -92,11 +93,11 @@ export function checkHive(hive: Hive): HiveCheckReport {
       let maxClass = 0;
       for (const child of children) {
         const name = child.name;
-        if (previous !== undefined && compareNames(previous, name) >= 0) problem(nk, `subkeys ${JSON.stringify(previous)} and ${JSON.stringify(name)} are out of order`);
+        if (previous !== undefined && compareNames(previous, name) >= 0) problem(nk, `subkeys ${quote(previous)} and ${quote(name)} are out of order`);
         previous = name;
         maxName = Math.max(maxName, name.length * 2);
         maxClass = Math.max(maxClass, cells.u16(child.offset + 4 + NK.classLength));
-        if (cells.u32(child.offset + 4 + NK.parent) !== nk) problem(child.offset, `key ${JSON.stringify(name)} does not point back to its parent`);
+        if (cells.u32(child.offset + 4 + NK.parent) !== nk) problem(child.offset, `key ${quote(name)} does not point back to its parent`);
         pending.push(child);
       }
       if (children.length > 0) checkSubkeyList(cells, cells.u32(d + NK.subkeyList), refer, problem, true);
@@ -191,7 +192,7 @@ function checkSubkeyList(
       const expected = nameHint(name);
       matches = !/^[\x00-\x7f]*$/.test(name.slice(0, 4)) || (stored | 0x20202020) === (expected | 0x20202020);
     }
-    if (!matches) problem(list, `${signature === SIG_LH ? "hash" : "hint"} of entry ${i} (${JSON.stringify(name)}) is wrong`);
+    if (!matches) problem(list, `${signature === SIG_LH ? "hash" : "hint"} of entry ${i} (${quote(name)}) is wrong`);
   }
 }
 

@@ -239,18 +239,17 @@ function recoverFromOldLog(
   logs: LogFile[],
   refusals: string[],
 ): RecoveredImage | undefined {
-  // With a bad base block, the first hbin's timestamp stands in for the primary's last-written time.
-  const stamp = base.checksumValid
-    ? base.lastWritten
-    : primary.length >= BASE_BLOCK_SIZE + 28
-      ? new DataView(primary.buffer, primary.byteOffset).getBigUint64(BASE_BLOCK_SIZE + 20, true)
-      : undefined;
-  for (const log of logs) {
+  // A primary whose base block does not verify has no last-written time to match a log against: like
+  // Windows, take the base block from the log that was written last (the only one, usually).
+  const candidates = base.checksumValid
+    ? logs
+    : logs.slice().sort((a, b) => (b.base.lastWritten > a.base.lastWritten ? 1 : b.base.lastWritten < a.base.lastWritten ? -1 : 0));
+  for (const log of candidates) {
     if (log.base.primarySequence !== log.base.secondarySequence) {
       refusals.push(`${log.label}: sequence numbers ${log.base.primarySequence}/${log.base.secondarySequence} differ (log write was interrupted)`);
       continue;
     }
-    if (log.base.lastWritten !== stamp) {
+    if (base.checksumValid && log.base.lastWritten !== base.lastWritten) {
       refusals.push(`${log.label}: last-written timestamp does not match the primary's`);
       continue;
     }
@@ -282,7 +281,7 @@ function recoverFromOldLog(
       image.write(page * SECTOR, bytes, source, SECTOR);
       source += SECTOR;
     }
-    const sequence = Math.max(base.primarySequence, log.base.primarySequence);
+    const sequence = base.checksumValid ? Math.max(base.primarySequence, log.base.primarySequence) : log.base.primarySequence;
     return finish(image, sequence, {
       format: "DIRT",
       logs: [log.role],

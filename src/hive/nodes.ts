@@ -5,7 +5,7 @@ import { BASE_BLOCK_SIZE as BASE_BLOCK_SIZE_ } from "./base-block.ts";
 import { type CellStore, NO_CELL as NO_CELL_ } from "./cells.ts";
 import { HiveError } from "./errors.ts";
 import type { DeleteOptions, Hive } from "./hive.ts";
-import { decodeLatin1 as decodeLatin1_, decodeUtf16le as decodeUtf16le_, encodeLatin1, encodeUtf16le, isLatin1 } from "./text.ts";
+import { decodeLatin1 as decodeLatin1_, decodeUtf16le as decodeUtf16le_, encodeLatin1, encodeUtf16le, isLatin1, quote } from "./text.ts";
 import { REG_DWORD_BIG_ENDIAN } from "./types.ts";
 import { lhHash, upcaseUnit as upcaseUnit_ } from "./upcase.ts";
 
@@ -112,7 +112,7 @@ export function checkKeyName(name: string): void {
   if (name.length > MAX_KEY_NAME_LENGTH) {
     throw new HiveError("bad-name", `key name of ${name.length} characters exceeds ${MAX_KEY_NAME_LENGTH}`);
   }
-  if (name.indexOf("\\") >= 0) throw new HiveError("bad-name", `key name ${JSON.stringify(name)} contains a backslash`);
+  if (name.indexOf("\\") >= 0) throw new HiveError("bad-name", `key name ${quote(name)} contains a backslash`);
 }
 
 /** Allocates and fills an nk cell; returns its offset. Names are stored compressed when they are Latin-1. */
@@ -332,7 +332,7 @@ export class HiveKey {
     if (parent !== undefined) {
       parent.live();
       if (parent.subkeyOffsets().indexOf(this.offset) < 0) {
-        throw new HiveError("not-found", `key ${JSON.stringify(this.cachedName ?? "")} was deleted`, this.hive.name);
+        throw new HiveError("not-found", `key ${quote(this.cachedName ?? "")} was deleted`, this.hive.name);
       }
     }
     this.epoch = this.hive.epoch;
@@ -608,7 +608,7 @@ export class HiveKey {
     if (position.found === NO_CELL) return false;
     const target = this.child(position.found);
     if (target.field(NK.subkeyCount) > 0 && options.recursive !== true) {
-      throw new HiveError("exists", `key ${JSON.stringify(target.path)} has subkeys`, this.hive.name);
+      throw new HiveError("exists", `key ${quote(target.path)} has subkeys`, this.hive.name);
     }
     const cells = this.cells;
     const plan = target.planRelease();
@@ -833,7 +833,7 @@ export class HiveValue {
     const hive = this.key.hive;
     if (this.epoch === hive.epoch) return;
     if (this.key.valueOffsets().indexOf(this.offset) < 0) {
-      throw new HiveError("not-found", `value ${JSON.stringify(this.cachedName ?? "")} was deleted`, hive.name);
+      throw new HiveError("not-found", `value ${quote(this.cachedName ?? "")} was deleted`, hive.name);
     }
     this.epoch = hive.epoch;
   }
@@ -892,14 +892,14 @@ export class HiveValue {
   /** Little-endian u32 (big-endian for REG_DWORD_BIG_ENDIAN); "bad-data" unless the data is 4 bytes. */
   asDword(): number {
     const data = this.data;
-    if (data.length !== 4) this.cells.fail("bad-data", this.offset, `value ${JSON.stringify(this.name)} holds ${data.length} bytes, not a DWORD`);
+    if (data.length !== 4) this.cells.fail("bad-data", this.offset, `value ${quote(this.name)} holds ${data.length} bytes, not a DWORD`);
     return new DataView(data.buffer, data.byteOffset, 4).getUint32(0, this.type !== REG_DWORD_BIG_ENDIAN);
   }
 
   /** Little-endian u64; "bad-data" unless the data is 8 bytes. */
   asQword(): bigint {
     const data = this.data;
-    if (data.length !== 8) this.cells.fail("bad-data", this.offset, `value ${JSON.stringify(this.name)} holds ${data.length} bytes, not a QWORD`);
+    if (data.length !== 8) this.cells.fail("bad-data", this.offset, `value ${quote(this.name)} holds ${data.length} bytes, not a QWORD`);
     return new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
   }
 }
@@ -993,7 +993,7 @@ export function validateSecurityCell(cells: CellStore, sk: number): number {
 }
 
 function signatureText(cells: CellStore, rel: number): string {
-  return JSON.stringify(String.fromCharCode(cells.u8(rel + 4), cells.u8(rel + 5)));
+  return quote(String.fromCharCode(cells.u8(rel + 4), cells.u8(rel + 5)));
 }
 
 function leafStride(signature: number): number {

@@ -134,3 +134,13 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
   if (units.length > 0) out += String.fromCharCode.apply(null, units);
   return out;
 }
+
+/**
+ * A name or path quoted for a message: as it is (backslashes too, so a key path reads as one), with only
+ * control characters spelled out, so that a message stays on one line.
+ */
+export function quote(text: string): string {
+  return `"${text.replace(/[\x00-\x1f\x7f]/g, (c) => CONTROL_NAMES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)}"`;
+}
+
+const CONTROL_NAMES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0" };

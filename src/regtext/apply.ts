@@ -3,7 +3,7 @@
 // (missing keys and values are no error). Every path is mapped onto the hive and checked before the
 // first change, so a document that does not fit the hive changes nothing.
 
-import { namesEqual, type Hive } from "../hive/index.ts";
+import { namesEqual, type Hive, quote } from "../hive/index.ts";
 import type { RegDocument, RegKeySection } from "./document.ts";
 import { RegApplyError } from "./errors.ts";
 import { splitRegPath } from "./paths.ts";
@@ -40,15 +40,15 @@ function planSections(document: RegDocument, prefix: string | undefined): { sect
   if (prefix !== undefined) {
     prefixNames = splitRegPath(prefix);
     if (prefixNames === undefined) {
-      throw new RegApplyError(`prefix ${JSON.stringify(prefix)} is not a registry path like HKEY_LOCAL_MACHINE\\SYSTEM`);
+      throw new RegApplyError(`prefix ${quote(prefix)} is not a registry path like HKEY_LOCAL_MACHINE\\SYSTEM`);
     }
   }
   return document.keys.map((section) => {
     const names = splitRegPath(section.path);
-    if (names === undefined) return fail(section, `key path ${JSON.stringify(section.path)} has an empty key name`);
+    if (names === undefined) return fail(section, `key path ${quote(section.path)} has an empty key name`);
     if (prefixNames === undefined) {
       if (names.length < 2) {
-        return fail(section, `key path ${JSON.stringify(section.path)} does not name a hive (e.g. HKEY_LOCAL_MACHINE\\SYSTEM\\...)`);
+        return fail(section, `key path ${quote(section.path)} does not name a hive (e.g. HKEY_LOCAL_MACHINE\\SYSTEM\\...)`);
       }
       prefixNames = names.slice(0, 2);
     } else if (names.length < prefixNames.length || !prefixNames.every((name, i) => namesEqual(name, names[i]))) {

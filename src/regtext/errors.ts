@@ -25,10 +25,17 @@ export class RegApplyError extends Error {
   }
 }
 
-/** Hive content regedit's text format cannot express, such as a name containing a line break. */
+/**
+ * Hive content regedit's text format cannot express, such as a name containing a line break: the hive's
+ * file and the offset of the key concerned, where there is one.
+ */
 export class RegExportError extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
+  constructor(
+    readonly reason: string,
+    readonly file?: string,
+    readonly offset?: number,
+  ) {
+    super([file, offset === undefined ? undefined : `offset 0x${offset.toString(16)}`, reason].filter((part) => part !== undefined).join(": "));
     this.name = "RegExportError";
   }
 }

@@ -1,7 +1,7 @@
 // Hive → .reg text, as regedit exports a key: the key itself, then each subkey's tree depth-first, subkeys
 // in the hive's (sorted) order and values in stored order.
 
-import { type Hive, KeyWalk, StoredText, decodeLatin1, decodeUtf16le } from "../hive/index.ts";
+import { BASE_BLOCK_SIZE, type Hive, KeyWalk, StoredText, decodeLatin1, decodeUtf16le, quote } from "../hive/index.ts";
 import type { RegEncoding, RegTextSink } from "./encoding.ts";
 import { RegExportError } from "./errors.ts";
 import { RegFormatter, storedText } from "./serialize.ts";
@@ -33,14 +33,14 @@ export function exportRegTo(hive: Hive, keyPath: string, sink: RegTextSink, opti
 function writeExport(hive: Hive, keyPath: string, options: RegExportOptions, sink: RegTextSink | undefined): Uint8Array {
   const prefixComponents = splitRegPath(options.prefix ?? DEFAULT_PREFIX);
   if (prefixComponents === undefined) {
-    throw new RegExportError(`prefix ${JSON.stringify(options.prefix)} is not a registry path like HKEY_LOCAL_MACHINE\\SYSTEM`);
+    throw new RegExportError(`prefix ${quote(options.prefix ?? DEFAULT_PREFIX)} is not a registry path like HKEY_LOCAL_MACHINE\\SYSTEM`);
   }
   const top = hive.key(keyPath);
-  if (top === undefined) throw new RegExportError(`no key ${JSON.stringify(keyPath)} in the hive`);
+  if (top === undefined) throw new RegExportError(`no key ${quote(keyPath)} in the hive`, hive.name);
   const out = new RegFormatter(options.encoding ?? "utf-16le", sink);
   const topNames = [...prefixComponents, ...(top.path === "" ? [] : top.path.split("\\"))];
   const problem = topNames.map((name) => out.keyNameProblem(name)).find((found) => found !== undefined);
-  if (problem !== undefined) throw new RegExportError(`key ${JSON.stringify(topNames.join("\\"))} ${problem}`);
+  if (problem !== undefined) throw new RegExportError(`key ${quote(topNames.join("\\"))} ${problem}`, hive.name, BASE_BLOCK_SIZE + top.offset);
   // Full paths are only needed in error messages, so they are not built for every key.
   const prefix = prefixComponents.join("\\");
   const walk = new KeyWalk(top);
@@ -64,13 +64,13 @@ function writeExport(hive: Hive, keyPath: string, options: RegExportOptions, sin
     const pathLength = out.keyUnder(parentPathLength, nk === walk.start ? topName : walk.storedName(nk, name));
     for (const value = walk.values(nk); value.next(); ) {
       if (!out.storedValue(value.name, value.type, value.data, value.dataStart, value.dataLength)) {
-        throw out.valueNameError(fullPath(nk), decodeStoredText(value.name));
+        throw out.valueNameError(fullPath(nk), decodeStoredText(value.name), hive.name, BASE_BLOCK_SIZE + nk);
       }
     }
     for (let i = walk.subkeys(nk, depth) - 1; i >= 0; i--) {
       const subkey = walk.subkey(i);
       if (!out.canWriteKeyName(walk.storedName(subkey, name))) {
-        throw new RegExportError(`key ${JSON.stringify(fullPath(subkey))} ${out.keyNameProblem(decodeStoredText(name))}`);
+        throw new RegExportError(`key ${quote(fullPath(subkey))} ${out.keyNameProblem(decodeStoredText(name))}`, hive.name, BASE_BLOCK_SIZE + subkey);
       }
       pending.push(subkey, depth + 1, pathLength);
     }

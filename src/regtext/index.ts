@@ -14,6 +14,7 @@ export {
 } from "./document.ts";
 export type { RegEncoding, RegTextSink } from "./encoding.ts";
 export { parseReg } from "./parse.ts";
+export { splitRegPath } from "./paths.ts";
 export { serializeReg, type RegSerializeOptions } from "./serialize.ts";
 export { exportReg, exportRegTo, DEFAULT_PREFIX, type RegExportOptions } from "./export.ts";
 export { applyReg, type RegApplyOptions } from "./apply.ts";

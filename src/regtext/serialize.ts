@@ -3,7 +3,7 @@
 // the default value, dword:%08x, hex(2)/hex(7)/hex(b)/hex(N) for the other types. UTF-16LE with a BOM by
 // default, like regedit; UTF-8 (no BOM) on request, same text.
 
-import { StoredText, encodeUtf16le } from "../hive/index.ts";
+import { StoredText, encodeUtf16le, quote } from "../hive/index.ts";
 import { RegTextWriter, type RegEncoding, type RegTextSink } from "./encoding.ts";
 import {
   MAX_KEY_NAME_LENGTH,
@@ -47,7 +47,7 @@ export class RegFormatter {
     const problem = !remove && path.startsWith("-")
       ? 'starts with "-", which would read back as a deletion'
       : path.split("\\").map((name) => this.keyNameProblem(name)).find((found) => found !== undefined);
-    if (problem !== undefined) throw new RegExportError(`key ${JSON.stringify(path)} ${problem}`);
+    if (problem !== undefined) throw new RegExportError(`key ${quote(path)} ${problem}`);
     this.writer.text(remove ? "\r\n[-" : "\r\n[");
     this.writer.text(path);
     this.writer.text("]\r\n");
@@ -73,8 +73,8 @@ export class RegFormatter {
   keyNameProblem(name: string): string | undefined {
     if (name === "") return "has an empty key name";
     if (name.length > MAX_KEY_NAME_LENGTH) return `has a key name longer than ${MAX_KEY_NAME_LENGTH} characters`;
-    if (name.includes("\\")) return `has a key name with a backslash (${JSON.stringify(name)})`;
-    return this.writer.canWrite(name) ? undefined : `has a key name ${UNWRITABLE[this.writer.encoding]}`;
+    if (name.includes("\\")) return `has a key name with a backslash (${quote(name)})`;
+    return this.writer.canWrite(name) ? undefined : `has a key name that ${UNWRITABLE[this.writer.encoding]}`;
   }
 
   /**
@@ -104,9 +104,9 @@ export class RegFormatter {
   }
 
   /** The error for a value name that value() or valueDeletion() could not write. */
-  valueNameError(keyPath: string, name: string): RegExportError {
+  valueNameError(keyPath: string, name: string, file?: string, offset?: number): RegExportError {
     const problem = name.length > MAX_VALUE_NAME_LENGTH ? `is longer than ${MAX_VALUE_NAME_LENGTH} characters` : UNWRITABLE[this.writer.encoding];
-    return new RegExportError(`value ${JSON.stringify(name)} of key ${JSON.stringify(keyPath)} ${problem}`);
+    return new RegExportError(`value ${quote(name)} of key ${quote(keyPath)} ${problem}`, file, offset);
   }
 
   /**
