@@ -5,6 +5,7 @@ import { PHASES } from "../../src/events/index.ts";
 import { ensureDefaultDisk } from "../../images/disk.ts";
 import { describeOutcome, Machine, MachineEndedError, MachineTimeoutError, type ObservedEvent, type Outcome } from "../machine.ts";
 import { DiskImageError, loadDiskImage, loadFirmware } from "../node.ts";
+import { timelineFileProblem, writeTimeline } from "./timeline-file.ts";
 
 const QUIT_KEY = 0x1d; // Ctrl-]
 
@@ -32,6 +33,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
         memory: { type: "string", default: "64" },
         quiet: { type: "boolean", short: "q", default: false },
         jit: { type: "boolean", default: false },
+        timeline: { type: "string" },
       },
       strict: true,
     }).values;
@@ -48,6 +50,12 @@ export async function bootCommand(argv: string[]): Promise<number> {
   const memoryMiB = Number(args.memory);
   if ((timeoutS !== undefined && !(timeoutS > 0)) || !(memoryMiB >= 8)) {
     process.stderr.write("smss86 boot: --timeout takes seconds > 0 and --memory MiB ≥ 8\n");
+    return 2;
+  }
+
+  const timelineProblem = args.timeline === undefined ? undefined : timelineFileProblem(args.timeline);
+  if (timelineProblem) {
+    process.stderr.write(`smss86 boot: ${timelineProblem}\n`);
     return 2;
   }
 
@@ -129,6 +137,7 @@ export async function bootCommand(argv: string[]): Promise<number> {
     events: machine.events,
   };
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + "\n");
+  if (args.timeline) writeTimeline(args.timeline, machine, { hostMs: wallMs, instructions }, { disk: diskFile, memoryMiB });
   process.stderr.write(summary(report));
   return result === "ok" || result === "power-off" || result === "quit" ? 0 : 1;
 }
