@@ -34,9 +34,9 @@ export type StageName = "BIOS" | "OS loader" | "PreSMSS" | "SMSSInit" | "Winlogo
 
 const STAGE_LABELS: Record<StageName, string> = {
   BIOS: "BIOS (SeaBIOS)",
-  "OS loader": "OS loader (SYSLINUX, kernel unpacking)",
+  "OS loader": "OS loader (SYSLINUX)",
   PreSMSS: "Kernel (PreSMSS)",
-  SMSSInit: "SMSSInit (smss.exe until ready)",
+  SMSSInit: "SMSSInit",
   WinlogonInit: "WinlogonInit",
 };
 
@@ -149,7 +149,7 @@ export function timelineSummary(input: TimelineInput): string {
 
 export function formatMs(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s`;
-  return `${ms >= 10 ? Math.round(ms) : ms.toFixed(1)} ms`;
+  return `${ms >= 10 || Number.isInteger(ms) ? Math.round(ms) : ms.toFixed(1)} ms`;
 }
 
 /** 52,784,105 → "52.8 M": exact digits matter less than magnitude in a chart label. */
@@ -169,7 +169,7 @@ const HEADER_HEIGHT = 76;
 /** A panel's heading line and its tick labels above the first row. */
 const PANEL_HEAD = 44;
 const PANEL_GAP = 18;
-const LEGEND_HEIGHT = 52;
+const LEGEND_HEIGHT = 60;
 const FONT = "font-family:'DejaVu Sans',Verdana,Arial,sans-serif";
 /** Roughly how wide a character of the label font is at 12 px, to keep labels inside the picture. */
 const CHAR_WIDTH = 6.8;
@@ -254,13 +254,31 @@ export function renderTimelineSvg(input: TimelineInput, options: SvgOptions = {}
   return out.join("\n") + "\n";
 }
 
+/** The label columns left of the plot: name, duration, instructions (numbers right-aligned). */
+const NAME_COLUMN = 230;
+const DURATION_COLUMN = 72;
+const INSTRUCTIONS_COLUMN = 84;
+const LABEL_COLUMNS = NAME_COLUMN + DURATION_COLUMN + INSTRUCTIONS_COLUMN + 12;
+
 function drawPanel(out: string[], panel: Panel, top: number, width: number): void {
-  const plotWidth = width - LEFT - RIGHT;
+  const plotLeft = LEFT + LABEL_COLUMNS;
+  const plotWidth = width - plotLeft - RIGHT;
   const spanMs = Math.max(panel.toMs - panel.fromMs, 1e-3);
-  const x = (ms: number) => LEFT + ((ms - panel.fromMs) / spanMs) * plotWidth;
+  const x = (ms: number) => plotLeft + ((ms - panel.fromMs) / spanMs) * plotWidth;
+  const durationRight = LEFT + NAME_COLUMN + DURATION_COLUMN;
+  const instructionsRight = durationRight + INSTRUCTIONS_COLUMN;
   out.push(`<text x="${LEFT}" y="${top + 14}" font-size="13" font-weight="bold" fill="#444">${escapeXml(panel.heading)}</text>`);
   const rowsTop = top + PANEL_HEAD;
   const rowsBottom = rowsTop + Math.max(panel.bars.length, 1) * ROW_HEIGHT;
+  out.push(
+    `<text x="${durationRight}" y="${rowsTop - 8}" font-size="10" fill="#888" text-anchor="end">duration</text>`,
+    `<text x="${instructionsRight}" y="${rowsTop - 8}" font-size="10" fill="#888" text-anchor="end">instructions</text>`,
+  );
+
+  // Stripes first, so that the grid lines stay visible over them.
+  panel.bars.forEach((_, row) => {
+    if (row % 2 === 1) out.push(`<rect x="${LEFT - 4}" y="${rowsTop + row * ROW_HEIGHT}" width="${width - LEFT - RIGHT + 8}" height="${ROW_HEIGHT}" fill="#f6f7f9"/>`);
+  });
 
   // Grid: a line per round step, labelled above the rows.
   const step = tickStep(spanMs);
@@ -278,31 +296,37 @@ function drawPanel(out: string[], panel: Panel, top: number, width: number): voi
   }
 
   panel.bars.forEach((bar, row) => {
-    const y = rowsTop + row * ROW_HEIGHT + (ROW_HEIGHT - BAR_HEIGHT) / 2;
+    const rowTop = rowsTop + row * ROW_HEIGHT;
+    const y = rowTop + (ROW_HEIGHT - BAR_HEIGHT) / 2;
+    const baseline = y + BAR_HEIGHT - 4;
     const colour = bar.state === "failed" ? FAILED_COLOUR : bar.kind === "stage" ? STAGE_COLOURS[bar.stage!] : KIND_COLOURS[bar.kind];
     const x0 = x(bar.startMs);
-    let labelX: number;
+    const tooltip = `<title>${escapeXml(barTooltip(bar))}</title>`;
     if (bar.kind === "event") {
-      out.push(`<path d="M${x0.toFixed(1)} ${y} l6 ${BAR_HEIGHT / 2} l-6 ${BAR_HEIGHT / 2} l-6 ${-BAR_HEIGHT / 2} z" fill="${colour}"/>`);
-      labelX = x0 + 10;
+      out.push(`<path d="M${x0.toFixed(1)} ${y} l6 ${BAR_HEIGHT / 2} l-6 ${BAR_HEIGHT / 2} l-6 ${-BAR_HEIGHT / 2} z" fill="${colour}">${tooltip}</path>`);
     } else {
       // A phase of a few ms can be under a pixel wide: keep it visible.
       const barWidth = Math.max(x(bar.endMs) - x0, 2);
       const opacity = bar.state === "running" ? ' fill-opacity="0.45"' : "";
-      out.push(
-        `<rect x="${x0.toFixed(1)}" y="${y}" width="${barWidth.toFixed(1)}" height="${BAR_HEIGHT}" rx="2" fill="${colour}"${opacity}>` +
-          `<title>${escapeXml(barTooltip(bar))}</title></rect>`,
-      );
-      labelX = x0 + barWidth + 6;
+      out.push(`<rect x="${x0.toFixed(1)}" y="${y}" width="${barWidth.toFixed(1)}" height="${BAR_HEIGHT}" rx="2" fill="${colour}"${opacity}>${tooltip}</rect>`);
     }
-    const text = barText(bar, bar.endMs - bar.startMs);
-    // Right of the bar when it fits, else left of it, as systemd-analyze plot does.
-    const anchorEnd = labelX + text.length * CHAR_WIDTH > width - 4 && x0 - 6 - text.length * CHAR_WIDTH >= 0;
     const weight = bar.kind === "stage" ? ' font-weight="bold"' : "";
-    out.push(
-      `<text x="${(anchorEnd ? x0 - 6 : labelX).toFixed(1)}" y="${y + BAR_HEIGHT - 4}" font-size="12" fill="#222"${weight}${anchorEnd ? ' text-anchor="end"' : ""}>${escapeXml(text)}</text>`,
-    );
+    const state = bar.state === "done" || bar.kind === "event" ? "" : ` (${bar.state})`;
+    const name = fitText(bar.label, NAME_COLUMN - 8 - state.length * CHAR_WIDTH);
+    const stateText = state ? `<tspan fill="${bar.state === "failed" ? FAILED_COLOUR : "#888"}" font-weight="normal">${escapeXml(state)}</tspan>` : "";
+    out.push(`<text x="${LEFT}" y="${baseline}" font-size="12" fill="#222"${weight}>${escapeXml(name)}${stateText}${tooltip}</text>`);
+    const duration = bar.kind === "event" ? `at ${formatMs(bar.startMs)}` : formatMs(bar.endMs - bar.startMs);
+    out.push(`<text x="${durationRight}" y="${baseline}" font-size="12" fill="#222" text-anchor="end">${escapeXml(duration)}</text>`);
+    if (bar.kind !== "event") {
+      out.push(`<text x="${instructionsRight}" y="${baseline}" font-size="12" fill="#555" text-anchor="end">${escapeXml(formatCount(bar.instructions))}</text>`);
+    }
   });
+}
+
+/** Cuts a label to about `maxWidth` pixels of the label font, marking the cut; the tooltip keeps all of it. */
+function fitText(text: string, maxWidth: number): string {
+  const maxChars = Math.max(4, Math.floor(maxWidth / CHAR_WIDTH));
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
 }
 
 function drawLegend(out: string[], bars: TimelineBar[], top: number): void {
@@ -321,14 +345,9 @@ function drawLegend(out: string[], bars: TimelineBar[], top: number): void {
     lx += 17 + name.length * 6.4 + 18;
   }
   out.push(
-    `<text x="${LEFT}" y="${top + 30}" font-size="10" fill="#888">host wall clock; faded bars are still running; each label: duration · guest instructions executed</text>`,
+    `<text x="${LEFT}" y="${top + 30}" font-size="10" fill="#888">Host wall clock. OS loader: SYSLINUX loads the kernel, which unpacks itself; PreSMSS: from the kernel turning paging on to smss's first event; SMSSInit: until smss is ready.</text>`,
+    `<text x="${LEFT}" y="${top + 44}" font-size="10" fill="#888">Instructions: guest instructions executed in the span. Faded bars are still running.</text>`,
   );
-}
-
-function barText(bar: TimelineBar, duration: number): string {
-  if (bar.kind === "event") return `${bar.label} at ${formatMs(bar.startMs)}`;
-  const running = bar.state === "running" ? ", running" : bar.state === "failed" ? ", failed" : "";
-  return `${bar.label} — ${formatMs(duration)} · ${formatCount(bar.instructions)} instr${running}`;
 }
 
 function barTooltip(bar: TimelineBar): string {

@@ -3,10 +3,12 @@ const USAGE = `usage: smss86 <command> [options]
 
 commands:
   boot [--until EVENT] [--json FILE] [--disk FILE] [--timeout S] [--memory MIB] [--jit] [--quiet]
+       [--timeline FILE.svg|.html]
                      boot the machine headless; the guest console is on stdout (Ctrl-] quits)
   build [--out FILE] build the default disk image (build/disk.img) from the sources
   hive export|import|get|check ...
                      read and write registry hives (run 'smss86 hive' for details)
+  web [--port N]     serve the machine as a web page on localhost (default port 8086)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("./build.ts")).buildCommand(rest);
     case "hive":
       return (await import("./hive.ts")).hiveCommand(rest);
+    case "web":
+      return (await import("./web.ts")).webCommand(rest);
     case undefined:
     case "help":
     case "--help":
