@@ -90,11 +90,13 @@ export function timelineBars(input: TimelineInput): TimelineBar[] {
     seenPids.add(pid);
     const from = e.phase === "smss-start" && smssStart ? smssStart : e;
     const exited = events.find((x) => x.hostMs >= from.hostMs && x.data?.pid === pid && typeof x.data?.exitCode === "number");
+    // A process that never exited ends with the machine: a STOP kills it, a power-off ends it cleanly.
+    const machineEnd = exited ? undefined : lastFinal(events);
     bars.push({
       kind: "process",
       label: `${baseName(image)} (pid ${pid})`,
-      ...span(from, exited),
-      state: exited ? (exited.data!.exitCode === 0 ? "done" : "failed") : "running",
+      ...span(from, exited ?? machineEnd),
+      state: exited ? (exited.data!.exitCode === 0 ? "done" : "failed") : machineEnd ? (machineEnd.phase === "stop" ? "failed" : "done") : "running",
     });
   }
 
@@ -214,13 +216,14 @@ export function renderTimelineSvg(input: TimelineInput, options: SvgOptions = {}
   const panels: Panel[] = [
     {
       heading: "Boot stages and processes (wall time since power-on)",
-      bars: bars.filter((bar) => bar.kind === "stage" || bar.kind === "process"),
+      bars: bars.filter((bar) => bar.kind !== "phase"),
       fromMs: 0,
       toMs: totalMs,
       tickLabel: (ms) => formatMs(ms),
     },
   ];
-  const detail = bars.filter((bar) => bar.kind === "phase" || bar.kind === "event");
+  // The end of the machine (STOP, power-off) is drawn on the boot's scale: it may come long after the phases.
+  const detail = bars.filter((bar) => bar.kind === "phase");
   if (detail.length > 0) {
     const smssStart = input.events.find((e) => e.phase === "smss-start")?.hostMs ?? Math.min(...detail.map((bar) => bar.startMs));
     const fromMs = Math.min(smssStart, ...detail.map((bar) => bar.startMs));
@@ -299,7 +302,9 @@ function drawPanel(out: string[], panel: Panel, top: number, width: number): voi
     const rowTop = rowsTop + row * ROW_HEIGHT;
     const y = rowTop + (ROW_HEIGHT - BAR_HEIGHT) / 2;
     const baseline = y + BAR_HEIGHT - 4;
-    const colour = bar.state === "failed" ? FAILED_COLOUR : bar.kind === "stage" ? STAGE_COLOURS[bar.stage!] : KIND_COLOURS[bar.kind];
+    // A process ended by a STOP lived normally until then: only its label says how it ended.
+    const colour =
+      bar.state === "failed" && bar.kind !== "process" ? FAILED_COLOUR : bar.kind === "stage" ? STAGE_COLOURS[bar.stage!] : KIND_COLOURS[bar.kind];
     const x0 = x(bar.startMs);
     const tooltip = `<title>${escapeXml(barTooltip(bar))}</title>`;
     if (bar.kind === "event") {

@@ -74,6 +74,8 @@ describe("timeline bars", () => {
     expect(bars.find((bar) => bar.label === "mount")).toMatchObject({ endMs: 1012, state: "failed" });
     expect(bars.at(-1)).toMatchObject({ kind: "event", label: "STOP: mount <failed> & more", startMs: 1012, state: "failed" });
     expect(bars.find((bar) => bar.stage === "SMSSInit")!.state).toBe("failed");
+    // smss never exits: the STOP ends it, and the chart no longer calls it running.
+    expect(bars.find((bar) => bar.kind === "process")).toMatchObject({ startMs: 1000, endMs: 1012, state: "failed" });
     // Text from the guest is escaped, not taken as markup.
     const svg = renderTimelineSvg(input);
     expect(svg).toContain("STOP: mount &lt;failed&gt; &amp; more");

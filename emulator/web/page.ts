@@ -141,7 +141,7 @@ function onEnded(current: Session, outcome: Outcome): void {
   if (session !== current) return;
   drawTimeline();
   clearInterval(timelineTimer);
-  if (outcome.kind === "stop") setStatus("stop", `STOP: ${describeOutcome(outcome)}`);
+  if (outcome.kind === "stop") setStatus("stop", describeOutcome(outcome));
   else if (outcome.kind === "halted-by-host") setStatus("ended", "powered off from this page");
   else setStatus("ended", describeOutcome(outcome));
   buttons.pause.disabled = true;
@@ -376,6 +376,9 @@ async function main(): Promise<void> {
   defaultRegText = regText;
   hiveText.value = regText;
   checkHiveNow();
+  // Until now there was nothing to boot with.
+  buttons.loadState.disabled = false;
+  buttons.hiveBoot.disabled = false;
   await startMachine(defaultDisk.slice(), "default disk");
 }
 
