@@ -284,14 +284,16 @@ function drawPanel(out: string[], panel: Panel, top: number, width: number): voi
   });
 
   // Grid: a line per round step, labelled above the rows.
-  const step = tickStep(spanMs);
+  // About 70 px per tick leaves room for labels like "+1.25 s" between them.
+  const step = tickStep(spanMs, Math.max(2, Math.min(12, Math.floor(plotWidth / 70))));
   for (let offset = 0; offset <= spanMs + step / 1000; offset += step) {
     const ms = panel.fromMs + Math.min(offset, spanMs);
     const gx = x(ms);
-    const anchor = offset === 0 ? "start" : gx > width - RIGHT - 20 ? "end" : "middle";
+    const label = offset === 0 ? panel.tickLabel(ms).replace(/[\d.]+ m?s$/, "0") : panel.tickLabel(ms);
+    const anchor = offset === 0 ? "start" : gx + (label.length * 6) / 2 > width - 2 ? "end" : "middle";
     out.push(`<line x1="${gx.toFixed(1)}" y1="${rowsTop - 4}" x2="${gx.toFixed(1)}" y2="${rowsBottom}" stroke="#e4e4e4" stroke-width="1"/>`);
     out.push(
-      `<text x="${gx.toFixed(1)}" y="${rowsTop - 8}" font-size="10" fill="#888" text-anchor="${anchor}">${escapeXml(offset === 0 ? panel.tickLabel(ms).replace(/[\d.]+ m?s$/, "0") : panel.tickLabel(ms))}</text>`,
+      `<text x="${gx.toFixed(1)}" y="${rowsTop - 8}" font-size="10" fill="#888" text-anchor="${anchor}">${escapeXml(label)}</text>`,
     );
   }
   if (panel.bars.length === 0) {
@@ -359,10 +361,10 @@ function barTooltip(bar: TimelineBar): string {
   return `${bar.label}: ${formatMs(bar.startMs)} → ${formatMs(bar.endMs)} (${formatMs(bar.endMs - bar.startMs)}), ${bar.instructions.toLocaleString("en-US")} instructions, ${bar.state}`;
 }
 
-/** A round step giving at most 12 grid lines, so that their labels never run into each other. */
-function tickStep(spanMs: number): number {
+/** The smallest round step giving at most `maxTicks` grid lines, so that their labels never run into each other. */
+function tickStep(spanMs: number, maxTicks: number): number {
   for (const step of [1, 2, 5, 10, 20, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000]) {
-    if (spanMs / step <= 12) return step;
+    if (spanMs / step <= maxTicks) return step;
   }
   return 300_000;
 }

@@ -1,7 +1,8 @@
 // The machine in a browser: `smss86 web` serves the page, and Debian's Chromium (driven by playwright-core)
 // uses it as a person would: watches it boot, types on the console, edits the SYSTEM hive and boots with it,
 // downloads what it offers, saves the machine's state and starts from it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -186,5 +187,30 @@ describe("smss86 web in Chromium", () => {
     await page.click("#power-off");
     await expect.poll(() => page.locator("#status").textContent()).toBe("powered off from this page");
     expect(await page.locator("#pause").isDisabled()).toBe(true);
+  });
+});
+
+describe("smss86 web, misused", () => {
+  it("refuses a port that is not a number, with usage and exit 2", () => {
+    const result = spawnSync(process.execPath, ["bin/smss86.cjs", "web", "--port", "eighty"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('smss86 web: --port takes a TCP port number 0..65535 (0: any free port), not "eighty"\nusage: smss86 web [--port N]\n');
+  });
+
+  it("says so when the port is taken, exit 1", async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as { port: number }).port)));
+    try {
+      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ["bin/smss86.cjs", "web", "--port", String(port)], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("exit", (status) => resolve({ status, stderr }));
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`smss86 web: cannot listen on 127.0.0.1:${port}: the port is in use\n`);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -51,7 +51,11 @@ export async function webCommand(argv: string[]): Promise<number> {
   // On stdout, alone on its line: scripts (and the tests) read the address from here.
   process.stdout.write(`smss86 web: serving http://${HOST}:${listening}/ (Ctrl-C stops)\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
+    const stop = () => {
+      server.close(() => resolve());
+      // A browser keeps idle connections open; they would hold the server (and the process) up.
+      server.closeAllConnections();
+    };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
