@@ -1,7 +1,7 @@
 // The default disk is a real PC disk, not something only v86 accepts: QEMU (another PC emulator, with its own
 // BIOS and IDE controller) boots the same image and smss reports the same phases on its probe line (COM2).
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -16,13 +16,15 @@ const QEMU = "/usr/bin/qemu-system-i386";
 const QEMU_BOOT_TIMEOUT_MS = 90_000;
 
 let qemu: ChildProcess | undefined;
+/** QEMU's copy of the disk and its serial files. */
+const dir = mkdtempSync(join(tmpdir(), "smss86-qemu-"));
 afterAll(() => {
   qemu?.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
 });
 
 it("QEMU boots the default disk image and smss reports the same phases as under v86", async () => {
   const defaultDisk = await ensureDefaultDisk();
-  const dir = mkdtempSync(join(tmpdir(), "smss86-qemu-"));
   const disk = join(dir, "disk.img");
   // The guest writes its boot log: give QEMU a copy, not the cached default disk.
   copyFileSync(defaultDisk, disk);

@@ -3,7 +3,7 @@
 // downloads what it offers, saves the machine's state and starts from it.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -34,7 +34,9 @@ let server: ChildProcess;
 let url: string;
 let context: BrowserContext;
 let page: Page;
+/** Downloads (state files are about 130 MB) and Chromium's profile, removed afterwards. */
 const downloads = mkdtempSync(join(tmpdir(), "smss86-web-"));
+const profile = mkdtempSync(join(tmpdir(), "smss86-chromium-"));
 
 beforeAll(async () => {
   server = spawn(process.execPath, ["bin/smss86.cjs", "web", "--port", "0"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -49,7 +51,7 @@ beforeAll(async () => {
     });
     server.on("exit", (code) => reject(new Error(`smss86 web exited (${code}) before serving: ${stderr}`)));
   });
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "smss86-chromium-")), {
+  context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
     viewport: { width: 1400, height: 1000 },
@@ -63,6 +65,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   server?.kill("SIGTERM");
+  rmSync(downloads, { recursive: true, force: true });
+  rmSync(profile, { recursive: true, force: true });
 });
 
 function waitForEvent(phase: string, status: string): Promise<unknown> {
@@ -159,6 +163,18 @@ describe("smss86 web in Chromium", () => {
     // Once smss reports the environment it read from the hive, the page shows the edited variable.
     const environment = page.locator('#events li[data-phase="environment"][data-status="done"] .data');
     if ((await environment.count()) > 0) expect(await environment.getAttribute("title")).toContain("SMSS86_WEB_TEST");
+  });
+
+  it("resets the PC onto the disk as the guest left it: smss counts one more boot", async () => {
+    const bootCount = async () => {
+      const data = await page.locator('#events li[data-phase="volume-write"][data-status="done"] .data').getAttribute("title");
+      return (JSON.parse(data!) as { boot: number }).boot;
+    };
+    const before = await bootCount();
+    await page.click("#reset");
+    await expect.poll(() => page.locator("#status").textContent(), { timeout: 30_000 }).toBe("running: default disk, edited SYSTEM hive (reset)");
+    await waitForEvent("ready", "done");
+    expect(await bootCount()).toBe(before + 1);
   });
 
   it("saves the machine's state to a file and starts from it, where smss answers at once", async () => {
