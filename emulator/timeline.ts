@@ -391,7 +391,7 @@ export function renderTimelineHtml(input: TimelineInput, options: SvgOptions = {
 <title>${title}</title>
 <style>
 body { font-family: 'DejaVu Sans', Verdana, Arial, sans-serif; margin: 16px; color: #222; }
-table { border-collapse: collapse; margin-top: 16px; font-size: 13px; }
+table { border-collapse: collapse; margin: 16px 0 0 16px; font-size: 13px; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; }
 td:nth-child(3), td:nth-child(4), td:nth-child(5) { text-align: right; font-variant-numeric: tabular-nums; }
 tr.stage td:first-child { font-weight: bold; }

@@ -34,6 +34,8 @@ let server: ChildProcess;
 let url: string;
 let context: BrowserContext;
 let page: Page;
+/** Every URL the page asked for. */
+const requested: string[] = [];
 /** Downloads (state files are about 130 MB) and Chromium's profile, removed afterwards. */
 const downloads = mkdtempSync(join(tmpdir(), "smss86-web-"));
 const profile = mkdtempSync(join(tmpdir(), "smss86-chromium-"));
@@ -58,6 +60,7 @@ beforeAll(async () => {
     acceptDownloads: true,
   });
   page = context.pages()[0] ?? (await context.newPage());
+  page.on("request", (request) => requested.push(request.url()));
   await page.goto(url);
   await waitForEvent("ready", "done");
 });
@@ -107,6 +110,14 @@ describe("smss86 web in Chromium", () => {
     const timeline = await page.locator("#timeline svg").innerHTML();
     expect(timeline).toMatch(/Startup finished in .* \(BIOS\) \+ .* \(OS loader\) \+ .* \(PreSMSS\) \+ .* \(SMSSInit\)/);
     expect(await terminalText()).toMatch(/smss: Session Manager starting as pid 1/);
+  });
+
+  it("loads everything from the smss86 server: firmware, wasm and disk included", () => {
+    const foreign = requested.filter((address) => !address.startsWith(url) && !/^(data|blob):/.test(address));
+    expect(foreign).toEqual([]);
+    for (const file of ["page.js", "files/seabios.bin", "files/vgabios.bin", "files/v86.wasm", "files/disk.img", "files/SYSTEM.reg"]) {
+      expect(requested).toContain(url + file);
+    }
   });
 
   it("sends keys typed into the terminal to the guest console", async () => {
