@@ -121,10 +121,13 @@ export class Machine {
   private constructor(
     private readonly emulator: V86,
     readonly diskBuffer: Uint8Array | undefined,
+    /** False for a machine started from a saved state: its boot happened before the state was saved. */
+    private readonly observesBoot: boolean,
   ) {
     this.startedAt = performance.now();
     emulator.add_listener("serial0-output-byte", (byte) => this.onConsoleByte(byte));
     emulator.add_listener("serial1-output-byte", (byte) => this.onProbeByte(byte));
+    if (!observesBoot) return;
     // v86 reports no event when paging turns on: sample CR0 between its run slices until the kernel is seen
     // (a mark is at most one interval late, a few ms against a boot of a second or more).
     this.bootMarkTimer = setInterval(() => {
@@ -167,7 +170,7 @@ export class Machine {
       ...(options.screenContainer ? { screen: { container: options.screenContainer } } : {}),
     };
     const emulator = new V86(v86Options);
-    const machine = new Machine(emulator, disk);
+    const machine = new Machine(emulator, disk, options.initialState === undefined);
     await new Promise<void>((resolve) => emulator.add_listener("emulator-ready", () => resolve()));
     return machine;
   }
@@ -299,7 +302,7 @@ export class Machine {
   }
 
   private onConsoleByte(byte: number): void {
-    if (!this.bootMarks.loaderStart) this.bootMarks.loaderStart = this.mark();
+    if (!this.bootMarks.loaderStart && this.observesBoot) this.bootMarks.loaderStart = this.mark();
     this.consoleText += String.fromCharCode(byte);
     const bytes = Uint8Array.of(byte);
     for (const listener of this.consoleListeners) listener(bytes);

@@ -194,8 +194,15 @@ describe("smss86 web in Chromium", () => {
     await page.setInputFiles("#state-file", stateFile);
     await expect.poll(() => page.locator("#status").textContent(), { timeout: 60_000 }).toMatch(/^running: state file smss86-.*\.v86state$/);
     expect(await page.locator("#events li.note").textContent()).toMatch(/started from a state file/);
+    // No boot to chart: drawing one would call the time before the first console byte "BIOS".
+    expect(await page.locator("#timeline").textContent()).toBe("started from a state file: the boot happened before the state was saved");
     await typeOnConsole("ver");
     await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/smss86 Session Manager on Linux/);
+    // The state carried the disk too: the page gave the new machine the default disk, yet the guest's disk is
+    // the saved machine's, with the edited hive and both boots' log lines.
+    const volume = openVolume(new Uint8Array(readFileSync(await downloadFrom("download-disk"))));
+    expect(Hive.open(volume.readFile(SYSTEM_HIVE_PATH)).key(ENVIRONMENT_KEY)!.value("SMSS86_WEB_TEST")).toBeDefined();
+    expect(new TextDecoder().decode(volume.readFile("/Windows/ntbtlog.txt"))).toMatch(/^BOOT 1 [^\n]*\nBOOT 2 /);
   });
 
   it("refuses a file that is not a machine state, saying why", async () => {

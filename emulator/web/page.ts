@@ -193,6 +193,10 @@ function drawTimeline(): void {
   const { machine } = current;
   // While paused the clock runs on but the guest does not: the chart stays at the last moment it ran.
   if (!machine.outcome && !machine.running && current.end) return;
+  if (current.fromState && machine.events.length === 0) {
+    timelineBox.innerHTML = '<p class="placeholder">started from a state file: the boot happened before the state was saved</p>';
+    return;
+  }
   const end = current.end ?? machine.mark();
   const width = Math.max(600, Math.floor(timelineBox.clientWidth));
   timelineBox.innerHTML = renderTimelineSvg(
