@@ -28,12 +28,35 @@ export interface MachineOptions {
    * more wall time than it saves (measured: smss ready in 1.56 s without, 1.5–3.7 s with; see npm run bench).
    */
   jit?: boolean;
+  /**
+   * Browsers only: an element for v86's screen adapter to draw the VGA screen in (it uses the element's first
+   * div for text modes and its first canvas for graphics, creating them if missing). Without it the screen
+   * is kept headless and read through `screenText()`.
+   */
+  screenContainer?: HTMLElement;
 }
 
 /** An event as the host saw it arrive: the guest's own fields plus host wall time and guest instructions. */
 export interface ObservedEvent extends PhaseEvent {
   hostMs: number;
   instructions: number;
+}
+
+/** A moment of the run as the host saw it: wall time since power-on and guest instructions executed. */
+export interface MachineMark {
+  hostMs: number;
+  instructions: number;
+}
+
+/**
+ * Boot stages seen from outside the guest, before smss has its probe line: the boot loader's first byte
+ * on COM1 (SYSLINUX writes to the serial console from its start), and the kernel taking over, seen as the
+ * CPU turning paging on (SeaBIOS, SYSLINUX and the kernel's decompressor all run without paging; Linux
+ * enables it first thing after unpacking).
+ */
+export interface BootMarks {
+  loaderStart?: MachineMark;
+  kernelStart?: MachineMark;
 }
 
 export type Outcome =
@@ -94,14 +117,28 @@ export class Machine {
   private outcomeValue: Outcome | undefined;
   private readonly outcomeListeners = new Set<(o: Outcome) => void>();
   private readonly startedAt: number;
+  readonly bootMarks: BootMarks = {};
+  private bootMarkTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     private readonly emulator: V86,
     readonly diskBuffer: Uint8Array | undefined,
+    /** False for a machine started from a saved state: its boot happened before the state was saved. */
+    private readonly observesBoot: boolean,
   ) {
     this.startedAt = performance.now();
     emulator.add_listener("serial0-output-byte", (byte) => this.onConsoleByte(byte));
     emulator.add_listener("serial1-output-byte", (byte) => this.onProbeByte(byte));
+    if (!observesBoot) return;
+    // v86 reports no event when paging turns on: sample CR0 between its run slices until the kernel is seen
+    // (a mark is at most one interval late, a few ms against a boot of a second or more).
+    this.bootMarkTimer = setInterval(() => {
+      if (this.bootMarks.kernelStart || this.events.length > 0 || this.outcomeValue) {
+        clearInterval(this.bootMarkTimer);
+        return;
+      }
+      if (this.pagingEnabled()) this.bootMarks.kernelStart = this.mark();
+    }, 2);
   }
 
   /** Builds the PC and powers it on. The disk bytes are used in place: guest writes land in them. */
@@ -133,9 +170,10 @@ export class Machine {
           }
         : {}),
       ...(options.initialState ? { initial_state: { buffer: options.initialState } } : {}),
+      ...(options.screenContainer ? { screen: { container: options.screenContainer } } : {}),
     };
     const emulator = new V86(v86Options);
-    const machine = new Machine(emulator, disk);
+    const machine = new Machine(emulator, disk, options.initialState === undefined);
     await new Promise<void>((resolve) => emulator.add_listener("emulator-ready", () => resolve()));
     return machine;
   }
@@ -147,6 +185,35 @@ export class Machine {
 
   instructions(): number {
     return this.emulator.get_instruction_counter();
+  }
+
+  /** Now, as wall time since power-on and guest instructions. */
+  mark(): MachineMark {
+    return { hostMs: this.elapsedMs(), instructions: this.instructions() };
+  }
+
+  /** Whether the CPU is running (false while paused or after the machine ended). */
+  get running(): boolean {
+    return this.emulator.is_running();
+  }
+
+  /** Stops the CPU where it is, keeping the machine; `resume()` goes on from there. */
+  async pause(): Promise<void> {
+    await this.emulator.stop();
+  }
+
+  async resume(): Promise<void> {
+    if (this.outcomeValue?.kind === "halted-by-host") throw new Error("Machine: cannot resume a machine that was stopped");
+    await this.emulator.run();
+  }
+
+  /**
+   * The disk as the guest has left it. Normally the bytes given to `start`, but v86 restores a saved state
+   * into a copy of its own, so the emulator's live buffer is asked first.
+   */
+  diskBytes(): Uint8Array | undefined {
+    const live = (this.emulator as unknown as V86Internals).v86?.cpu?.devices?.ide?.primary?.master?.buffer?.buffer;
+    return live instanceof ArrayBuffer ? new Uint8Array(live) : this.diskBuffer;
   }
 
   /**
@@ -226,12 +293,19 @@ export class Machine {
 
   /** Stops the CPU and frees the emulator. Idempotent. */
   async stop(): Promise<void> {
+    clearInterval(this.bootMarkTimer);
     this.finish({ kind: "halted-by-host", hostMs: this.elapsedMs() });
     await this.emulator.stop();
     await this.emulator.destroy();
   }
 
+  private pagingEnabled(): boolean {
+    const cr = (this.emulator as unknown as V86Internals).v86?.cpu?.cr;
+    return cr !== undefined && (cr[0] & 0x80000000) !== 0;
+  }
+
   private onConsoleByte(byte: number): void {
+    if (!this.bootMarks.loaderStart && this.observesBoot) this.bootMarks.loaderStart = this.mark();
     this.consoleText += String.fromCharCode(byte);
     const bytes = Uint8Array.of(byte);
     for (const listener of this.consoleListeners) listener(bytes);
@@ -293,6 +367,16 @@ export class Machine {
     this.waiters.clear();
     for (const listener of this.outcomeListeners) listener(outcome);
   }
+}
+
+/** The parts of v86's emulator object this class reads that its typings leave out (names kept in its build). */
+interface V86Internals {
+  v86?: {
+    cpu?: {
+      cr?: Int32Array;
+      devices?: { ide?: { primary?: { master?: { buffer?: { buffer?: unknown } } } } };
+    };
+  };
 }
 
 /** v86 wants an ArrayBuffer of exactly the image's size; copy only when the view does not cover its buffer. */

@@ -12,6 +12,8 @@ const BROWSER_ENTRIES = [
   "src/regtext/index.ts",
   "emulator/machine.ts",
   "emulator/disk/image.ts",
+  "emulator/timeline.ts",
+  "emulator/web/page.ts",
 ];
 
 it("bundles src/ and the browser-side host for the browser, without Node's modules", async () => {

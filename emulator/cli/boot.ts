@@ -6,6 +6,8 @@ import { PHASES } from "../../src/events/index.ts";
 import type { Machine, ObservedEvent, Outcome } from "../machine.ts";
 import { FileLock } from "../files.ts";
 import { action, fileName, integerIn, type Settle } from "./common.ts";
+import type { HiveSource } from "../scenario.ts";
+import { timelineFileProblem, writeTimeline } from "./timeline-file.ts";
 
 const QUIT_KEY = 0x1d; // Ctrl-]
 
@@ -29,6 +31,10 @@ interface BootOptions {
   until?: (typeof PHASES)[number];
   json?: string;
   disk?: string;
+  hive?: string;
+  hiveMerge?: string;
+  saveDisk?: string;
+  timeline?: string;
   timeout?: number;
   memory: number;
   jit?: boolean;
@@ -48,6 +54,14 @@ export function declareBoot(program: Command, settle: Settle): void {
     .addOption(new Option("--json <FILE>", "write a report (result, phases, events) to FILE").argParser(fileName("--json")))
     .addOption(new Option("--disk <FILE>", "boot this disk image instead of the default one (built when needed)").argParser(fileName("--disk")))
     .addOption(
+      new Option("--hive <FILE>", "boot with this SYSTEM hive instead of the disk's: a whole hive as .reg text or a regf file")
+        .argParser(fileName("--hive"))
+        .conflicts("hiveMerge"),
+    )
+    .addOption(new Option("--hive-merge <FILE>", "boot with the default SYSTEM hive changed by this .reg fragment").argParser(fileName("--hive-merge")))
+    .addOption(new Option("--save-disk <FILE>", "write the disk image as the guest left it to FILE when the run ends").argParser(fileName("--save-disk")))
+    .addOption(new Option("--timeline <FILE>", "write a boot chart (systemd-analyze plot style) to FILE.svg or FILE.html").argParser(timelineFile))
+    .addOption(
       new Option("--timeout <S>", `give up after S seconds (default 120 with --until, none otherwise)`).argParser(secondsUpTo(MAX_TIMEOUT_S)),
     )
     .addOption(
@@ -58,6 +72,21 @@ export function declareBoot(program: Command, settle: Settle): void {
     .option("--jit", "turn on v86's x86-to-wasm JIT (slower to boot; may help long runs)")
     .option("-q, --quiet", "no progress line per phase")
     .action(action("smss86 boot", settle, boot));
+}
+
+function timelineFile(text: string): string {
+  const problem = timelineFileProblem(text);
+  if (problem) throw new InvalidArgumentError(problem);
+  return text;
+}
+
+/** .reg text or a regf file, told apart by their first bytes. */
+async function hiveFromFile(file: string, merge: boolean): Promise<HiveSource> {
+  const { readRequired, MiB } = await import("../files.ts");
+  const bytes = await readRequired(file, { what: merge ? ".reg file" : "hive", limit: 256 * MiB });
+  const isRegf = bytes.length >= 4 && bytes[0] === 0x72 && bytes[1] === 0x65 && bytes[2] === 0x67 && bytes[3] === 0x66;
+  if (isRegf && !merge) return { regf: bytes, fileName: file };
+  return { regText: bytes, merge, fileName: file };
 }
 
 /** Seconds > 0, fractions allowed, up to what a timer can hold. */
@@ -96,6 +125,12 @@ async function runBoot(options: BootOptions, reportFile: FileLock | undefined): 
   const progress = (line: string) => process.stderr.write(`${dim}[smss86] ${line}${plain}\n`);
   const diskFile = options.disk ?? (await ensureDefaultDisk({ log: progress }));
   const disk = loadDiskImage(diskFile);
+  const hiveFile = options.hive ?? options.hiveMerge;
+  if (hiveFile !== undefined) {
+    const [{ hiveBytes, SYSTEM_HIVE_ON_DISK }, { openVolume }] = await Promise.all([import("../scenario.ts"), import("../disk/image.ts")]);
+    openVolume(disk).writeFile(SYSTEM_HIVE_ON_DISK, hiveBytes(await hiveFromFile(hiveFile, options.hiveMerge !== undefined)));
+    progress(`SYSTEM hive from ${hiveFile}${options.hiveMerge !== undefined ? " (merged over the default)" : ""}`);
+  }
 
   const outcomeResult = (outcome: Outcome): { result: BootReport["result"]; reason?: string } => {
     switch (outcome.kind) {
@@ -175,6 +210,11 @@ async function runBoot(options: BootOptions, reportFile: FileLock | undefined): 
   // The summary first: should the report fail to be written, what the boot found is still shown.
   process.stderr.write(summary(report));
   await reportFile?.replace(new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n"), "report");
+  if (options.timeline) writeTimeline(options.timeline, machine, { hostMs: wallMs, instructions }, { disk: diskFile, memoryMiB });
+  if (options.saveDisk) {
+    const { replaceFile } = await import("../files.ts");
+    await replaceFile(options.saveDisk, "disk image", () => disk);
+  }
   return result === "ok" || result === "power-off" || result === "quit" ? 0 : 1;
 }
 

@@ -6,6 +6,7 @@ import { declareBoot } from "./boot.ts";
 import { declareBuild } from "./build.ts";
 import { describeFailure, EXIT_FAILED, EXIT_USAGE, guardStdout, type Settle } from "./common.ts";
 import { declareHive } from "./hive.ts";
+import { declareWeb } from "./web.ts";
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<number> {
   declareBoot(program, settle);
   declareBuild(program, settle);
   declareHive(program, settle);
+  declareWeb(program, settle);
   configure(program);
   const stdout = guardStdout();
   try {
