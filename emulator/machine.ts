@@ -118,6 +118,7 @@ export class Machine {
   private readonly outcomeListeners = new Set<(o: Outcome) => void>();
   private readonly startedAt: number;
   readonly bootMarks: BootMarks = {};
+  private readonly diskWriteListeners = new Set<(offset: number, bytes: Uint8Array) => void>();
   private bootMarkTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
@@ -175,6 +176,7 @@ export class Machine {
     const emulator = new V86(v86Options);
     const machine = new Machine(emulator, disk, options.initialState === undefined);
     await new Promise<void>((resolve) => emulator.add_listener("emulator-ready", () => resolve()));
+    machine.watchDiskWrites();
     return machine;
   }
 
@@ -211,6 +213,31 @@ export class Machine {
    * The disk as the guest has left it. Normally the bytes given to `start`, but v86 restores a saved state
    * into a copy of its own, so the emulator's live buffer is asked first.
    */
+  /**
+   * Every write the guest makes to its boot disk (hda), as the IDE controller lands it: the byte offset and
+   * a copy of the bytes. For replaying a run's writes up to any point (the power-cut tests).
+   */
+  onDiskWrite(listener: (offset: number, bytes: Uint8Array) => void): () => void {
+    this.diskWriteListeners.add(listener);
+    return () => this.diskWriteListeners.delete(listener);
+  }
+
+  /** v86's IDE device writes PIO and DMA sectors alike through its disk buffer's set(); that is the one place to watch. */
+  private watchDiskWrites(): void {
+    type DiskBuffer = { set: (offset: number, bytes: Uint8Array, done: () => void) => void };
+    const buffer = (this.emulator as unknown as { v86?: { cpu?: { devices?: { ide?: { primary?: { master?: { buffer?: DiskBuffer } } } } } } }).v86?.cpu?.devices?.ide
+      ?.primary?.master?.buffer;
+    if (!buffer || typeof buffer.set !== "function") return;
+    const write = buffer.set.bind(buffer);
+    buffer.set = (offset, bytes, done) => {
+      if (this.diskWriteListeners.size > 0) {
+        const copy = bytes.slice();
+        for (const listener of this.diskWriteListeners) listener(offset, copy);
+      }
+      write(offset, bytes, done);
+    };
+  }
+
   diskBytes(): Uint8Array | undefined {
     const live = (this.emulator as unknown as V86Internals).v86?.cpu?.devices?.ide?.primary?.master?.buffer?.buffer;
     return live instanceof ArrayBuffer ? new Uint8Array(live) : this.diskBuffer;
