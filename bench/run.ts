@@ -3,9 +3,11 @@
 import { benchBoot } from "./boot.ts";
 import { benchHive } from "./hive.ts";
 import { benchHiveFuzz } from "./hive-fuzz.ts";
+import { benchPhases } from "./phases.ts";
 
 const suites: [string, () => Promise<Record<string, unknown>>][] = [
   ["boot", benchBoot],
+  ["phases", benchPhases],
   ["hive", benchHive],
   ["fuzz", () => benchHiveFuzz()],
 ];

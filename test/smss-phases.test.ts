@@ -59,8 +59,10 @@ describe("the default hive", () => {
     expect(link("\\GLOBAL??\\AUX")).toMatchObject({ target: "\\DosDevices\\COM1", resolves: "char 4:64" });
     expect(link("\\GLOBAL??\\NUL")).toMatchObject({ target: "\\Device\\Null", resolves: "char 1:3" });
     expect(link("\\GLOBAL??\\CON")).toMatchObject({ resolves: "char 5:1" });
-    // The emulated PC has no parallel port: the links exist, as in Windows, and lead nowhere.
-    expect(link("\\GLOBAL??\\PRN")).toMatchObject({ target: "\\DosDevices\\LPT1", resolves: "missing" });
+    // v86 emulates one parallel port (0x378): LPT1; LPT2 and LPT3 exist as links, as in Windows, and lead nowhere.
+    expect(link("\\GLOBAL??\\PRN")).toMatchObject({ target: "\\DosDevices\\LPT1", resolves: "char 6:0" });
+    expect(link("\\GLOBAL??\\LPT1")).toMatchObject({ target: "\\Device\\Parallel0", resolves: "char 6:0" });
+    expect(link("\\GLOBAL??\\LPT2")).toMatchObject({ resolves: "missing" });
     expect(link("\\GLOBAL??\\C:")).toMatchObject({ target: "\\Device\\HarddiskVolume1", resolves: "directory" });
     expect(scenario.done("object-namespace").data!.volumes).toEqual([{ device: "\\Device\\HarddiskVolume1", letter: "C:", blockDevice: "/dev/sda1", mounted: true }]);
   });

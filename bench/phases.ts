@@ -1,0 +1,61 @@
+// smss's phases on the default hive: guest instructions and wall time per phase (medians of cold boots),
+// smss exec → all phases done, and boot scenarios per minute (a changed default disk booted to ready, two
+// machines at a time on this 2-core machine). `npm run bench phases` runs only this.
+import { Machine } from "../emulator/machine.ts";
+import { loadFirmware } from "../emulator/node.ts";
+import { prepareDisk } from "../emulator/scenario.ts";
+import { PHASES } from "../src/events/index.ts";
+import { machineName, median } from "./stats.ts";
+
+const BOOTS = 5;
+const SCENARIOS = 8;
+const PARALLEL = 2;
+const TIMEOUT_MS = 120_000;
+
+async function bootToReady(disk: Uint8Array): Promise<Machine> {
+  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk } });
+  try {
+    await machine.waitForPhase("ready", TIMEOUT_MS);
+  } finally {
+    await machine.stop();
+  }
+  return machine;
+}
+
+export async function benchPhases(): Promise<Record<string, unknown>> {
+  const perPhase = new Map<string, { instructions: number[]; ms: number[] }>();
+  const smssToDone: number[] = [];
+  for (let boot = 0; boot < BOOTS; boot++) {
+    const machine = await bootToReady(await prepareDisk());
+    const start = machine.events.find((e) => e.phase === "smss-start" && e.status === "start")!;
+    for (const phase of PHASES) {
+      const begin = machine.events.find((e) => e.phase === phase && e.status === "start");
+      const end = machine.events.find((e) => e.phase === phase && e.status === "done");
+      if (!begin || !end) continue;
+      const entry = perPhase.get(phase) ?? { instructions: [], ms: [] };
+      entry.instructions.push(end.instructions - begin.instructions);
+      entry.ms.push(end.hostMs - begin.hostMs);
+      perPhase.set(phase, entry);
+    }
+    const lastPhase = machine.events.find((e) => e.phase === "dynamic-environment" && e.status === "done")!;
+    smssToDone.push(lastPhase.instructions - start.instructions);
+  }
+  const results: Record<string, unknown> = { machine: machineName(), "boots (medians of)": BOOTS };
+  for (const [phase, { instructions, ms }] of perPhase) {
+    results[`${phase}: instructions, wall ms`] = [median(instructions).toExponential(2), median(ms).toFixed(0)];
+  }
+  results["smss exec → phases done: instructions (target ≤ 3e7)"] = median(smssToDone).toExponential(2);
+
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < SCENARIOS) {
+      next++;
+      await bootToReady(await prepareDisk({ files: { "/Temp/scenario.txt": String(next) } }));
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  const minutes = (performance.now() - started) / 60_000;
+  results[`scenarios per minute (${SCENARIOS} boots to ready, ${PARALLEL} at a time; target ≥ 60)`] = (SCENARIOS / minutes).toFixed(1);
+  return results;
+}
