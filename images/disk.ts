@@ -18,11 +18,11 @@ const INPUT_ROOTS = ["src", "guest", "images", "emulator/disk"];
 /** Empty directories the guest needs: mount points (/NT: the object namespace), and Temp as on Windows. */
 const DIRECTORIES = ["/dev", "/proc", "/sys", "/NT", "/Windows/Temp"];
 /**
- * The page file the default hive asks for (PagingFiles "?:\pagefile.sys 16 32"), made here as Windows
- * Setup makes it at installation: creating 16 MiB on FAT in the guest means zero-filling every page through
+ * The page file the default hive asks for (PagingFiles "?:\pagefile.sys 4 8"), made here as Windows
+ * Setup makes it at installation: creating it on FAT in the guest means zero-filling every page through
  * the emulated CPU (1.8e7 instructions per MiB, measured), so smss finds it and only activates it.
  */
-const PAGE_FILE_MIB = 16;
+const PAGE_FILE_MIB = 4;
 /** The guest programs in C:\Windows\System32, by entry module. */
 const SYSTEM32_PROGRAMS: Record<string, string> = {
   "smss.exe": "guest/smss/main.ts",

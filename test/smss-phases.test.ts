@@ -77,8 +77,8 @@ describe("the default hive", () => {
 
   it("activates the page file as swap and writes ExistingPageFiles and the dynamic variables back", async () => {
     const paging = scenario.done("paging-files").data!;
-    expect(paging.files).toEqual([expect.objectContaining({ path: "\\??\\C:\\pagefile.sys", sizeMiB: 16, active: true })]);
-    expect(paging.swaps).toMatch(/\/pagefile\.sys\s+file\s+16380\s/);
+    expect(paging.files).toEqual([expect.objectContaining({ path: "\\??\\C:\\pagefile.sys", sizeMiB: 4, active: true })]);
+    expect(paging.swaps).toMatch(/\/pagefile\.sys\s+file\s+4092\s/);
     scenario.machine.sendConsole("shutdown\n");
     await scenario.machine.ended();
     const hive = hiveOnDisk(scenario.disk);

@@ -45,30 +45,30 @@ const DEVICES: { device: string; node: string; dosName?: string }[] = [
 const MAX_LINK_NAME = 255;
 const MAX_LINK_TARGET = 4096;
 
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof sys.SysError && error.code === code;
-}
+/**
+ * The /NT tree as smss builds it, remembering what it made: the tmpfs starts empty, so whether a name
+ * exists is known without asking the kernel (a failed call costs a SysError with its stack in QuickJS).
+ */
+class ObjectTree {
+  private readonly made = new Set<string>([NT_ROOT_GUEST]);
 
-function mkdirs(guestPath: string): void {
-  let path = "";
-  for (const part of guestPath.split("/").filter((p) => p !== "")) {
-    path += "/" + part;
-    try {
+  mkdirs(guestPath: string): void {
+    let path = "";
+    for (const part of guestPath.split("/")) {
+      if (part === "") continue;
+      path += "/" + part;
+      if (this.made.has(path)) continue;
       sys.mkdir(path, 0o755);
-    } catch (error) {
-      if (!isErrno(error, "EEXIST")) throw error;
+      this.made.add(path);
     }
   }
-}
 
-/** A symbolic link object: replaces one of the same name. */
-function link(objectPath: string, target: string): void {
-  try {
-    sys.unlink(objectPath);
-  } catch (error) {
-    if (!isErrno(error, "ENOENT")) throw error;
+  /** A symbolic link object: replaces one of the same name. */
+  link(objectPath: string, target: string): void {
+    if (this.made.has(objectPath)) sys.unlink(objectPath);
+    sys.symlink(target, objectPath);
+    this.made.add(objectPath);
   }
-  sys.symlink(target, objectPath);
 }
 
 /** What a guest path leads to, for the event: "char 4:64", "block 8:1", "directory", "missing", ... */
@@ -132,13 +132,14 @@ function findFatVolumes(): string[] {
 export function buildObjectNamespace(sessionManager: SessionManagerKey): { volumes: Volume[]; data: ObjectNamespaceData } {
   const directories: string[] = [];
   const links: LinkData[] = [];
+  const tree = new ObjectTree();
   const makeDirectory = (ntPath: string) => {
-    mkdirs(ntObjectPath(ntPath));
+    tree.mkdirs(ntObjectPath(ntPath));
     directories.push(ntPath);
   };
   const makeLink = (name: string, target: string, guestTarget = ntObjectPath(target)) => {
     if (guestTarget.length > MAX_LINK_TARGET) throw new NamespaceError(`link ${name}: target is ${guestTarget.length} characters, more than ${MAX_LINK_TARGET}`);
-    link(ntObjectPath(name), guestTarget);
+    tree.link(ntObjectPath(name), guestTarget);
     links.push({ name, target, resolves: "" });
   };
 
@@ -174,7 +175,7 @@ export function buildObjectNamespace(sessionManager: SessionManagerKey): { volum
     makeLink(`\\Device\\Harddisk${disk}\\Partition${partition}`, volume.blockDevice, volume.blockDevice);
     // As in Windows: \GLOBAL??\HarddiskNPartitionM names the volume on that partition (autochk pairs them).
     makeLink(`\\GLOBAL??\\Harddisk${disk}Partition${partition}`, volume.device);
-    mkdirs(volume.mountPoint);
+    tree.mkdirs(volume.mountPoint);
     makeLink(`\\GLOBAL??\\${volume.letter}`, volume.device);
   }
   sys.mount("/", volumes[0].mountPoint, null, sys.MS_BIND, null);

@@ -8,7 +8,7 @@
 // Deviation: the reserve kept free is 5% of the volume (at least 1 MiB), not 64-256 MB as in ReactOS: this
 // machine's disks are 64 MiB.
 import * as sys from "sys";
-import { MAX_PAGING_FILES, MIN_PAGING_FILE_MIB, PagingFileError, parsePagingFileEntry, systemManagedSizes, type PagingFileSpec } from "../../src/config/pagingfiles.ts";
+import { MAX_PAGING_FILES, MIN_PAGING_FILE_MIB, SMALLEST_PAGING_FILE_MIB, PagingFileError, parsePagingFileEntry, systemManagedSizes, type PagingFileSpec } from "../../src/config/pagingfiles.ts";
 import { multiStringValue, type SessionManagerKey } from "../../src/config/values.ts";
 import type { PagingFilesData } from "../../src/events/index.ts";
 import { decodeLatin1, encodeMultiString, REG_MULTI_SZ } from "../../src/hive/index.ts";
@@ -79,9 +79,13 @@ function place(spec: PagingFileSpec, letter: string, ramBytes: number, problems:
     problems.push(`${ntPath}: ${(error as Error).message}`);
     return undefined;
   }
+  // A size asked for is tried as asked (from 1 MiB); a size cut down to the free space, and every retry,
+  // must stay at or above the 16 MiB floor.
+  const capped = available < sized.minMiB;
   let size = Math.min(sized.minMiB, available);
-  if (size < sized.minMiB) problems.push(`${ntPath}: ${sized.minMiB} MiB do not fit (${available} MiB usable); trying ${size} MiB`);
-  for (; size >= MIN_PAGING_FILE_MIB; size -= 16) {
+  if (capped) problems.push(`${ntPath}: ${sized.minMiB} MiB do not fit (${available} MiB usable); trying ${size} MiB`);
+  const floor = capped ? MIN_PAGING_FILE_MIB : SMALLEST_PAGING_FILE_MIB;
+  for (; size >= floor; size -= 16) {
     try {
       createPagingFile(guestPath, size);
       return { path: ntPath, guestPath, minMiB: sized.minMiB, maxMiB: sized.maxMiB, sizeMiB: size, created: true, active: true };
@@ -94,8 +98,9 @@ function place(spec: PagingFileSpec, letter: string, ramBytes: number, problems:
         // Nothing was created.
       }
     }
+    if (size - 16 < MIN_PAGING_FILE_MIB) break;
   }
-  problems.push(`${ntPath}: not created (less than the ${MIN_PAGING_FILE_MIB} MiB floor is usable)`);
+  problems.push(`${ntPath}: not created (${capped ? `less than the ${MIN_PAGING_FILE_MIB} MiB floor is usable` : "every size tried failed"})`);
   return undefined;
 }
 

@@ -2,8 +2,10 @@
 
 export const MAX_PAGING_FILES = 16;
 const MIB = 1024 * 1024;
-/** The smallest page file smss will create, and the floor its retries shrink to. */
+/** The floor a page file cut down to the free space, or shrunk by retries, must stay at. */
 export const MIN_PAGING_FILE_MIB = 16;
+/** The smallest page file created when one is asked for explicitly (ReactOS's minimum is 256 pages). */
+export const SMALLEST_PAGING_FILE_MIB = 1;
 
 export interface PagingFileSpec {
   /** As written: C:\pagefile.sys, or ?:\pagefile.sys for "any drive". */

@@ -83,7 +83,8 @@ export function ntObjectPath(ntPath: string): string {
       continue;
     }
     if (part.includes("/") || part.includes("\0")) throw new NtPathError(ntPath, `component ${JSON.stringify(part)} holds "/" or NUL`);
-    components.push(part);
+    // Object names are case-insensitive in NT, but the tmpfs under /NT is not: drive letters are stored upper-case.
+    components.push(components.length === 1 && floor === 2 && /^[a-z]:$/.test(part) ? part.toUpperCase() : part);
   }
   return components.length === 0 ? NT_ROOT_GUEST : `${NT_ROOT_GUEST}/${components.join("/")}`;
 }
