@@ -94,9 +94,9 @@ export function checkDisk(disk: Uint8Array, renamesData?: Record<string, unknown
   for (const value of ["PendingFileRenameOperations", "PendingFileRenameOperations2", "PendingFileRenameJournal", "PendingFileRenameProgress"]) {
     if (sm.value(value) !== undefined) problems.push(`${value} is still in the hive`);
   }
-  const operations = (renamesData?.operations ?? []) as { result: string }[];
-  if (renamesData && operations.map((o) => o.result).join(",") !== "done,done,done,done,failed,done" && operations.length > 0) {
-    problems.push(`operations ended ${operations.map((o) => o.result).join(",")}`);
+  const expected = ["done", "done", "done", "done", "failed", "done"];
+  for (const op of (renamesData?.operations ?? []) as { index: number; result: string }[]) {
+    if (op.result !== expected[op.index]) problems.push(`operation ${op.index} ended ${op.result}, expected ${expected[op.index]}`);
   }
   return problems;
 }

@@ -206,6 +206,61 @@ describe("scenario hives", () => {
   });
 });
 
+describe("hostile values", () => {
+  it("a 10,000-line BootExecute, a 64 KB string, wrong types, absurd sizes and escaping paths are logged, not obeyed, and the boot goes on", async () => {
+    const scenario = await boot(
+      {
+        hive: {
+          merge: true,
+          regText: regFragment(
+            `[${SM}]`,
+            `"BootExecute"=${multiSz(Array.from({ length: 10_000 }, (_, i) => (i === 0 ? "autocheck autochk *" : "nosuch")))}`,
+            `"PendingFileRenameOperations"=${multiSz(["\\??\\C:\\Temp\\..\\..\\..\\keep.txt", "", "", "\\??\\C:\\Temp\\x", "\\??\\Q:\\nowhere", ""])}`,
+            "",
+            `[${SM}\\Environment]`,
+            `"HUGE"="${"h".repeat(65_536)}"`,
+            `"NUMBER"=dword:00000007`,
+            `@="default"`,
+            "",
+            `[${SM}\\Memory Management]`,
+            `"PagingFiles"=${multiSz(["C:\\ok.sys 2", "C:\\huge.sys 4000", "C:\\bigger.sys 100000", "C:\\..\\..\\escape.sys 4", "nonsense"])}`,
+          ),
+        },
+        files: { "/Temp/keep.txt": "K", "/keep.txt": "root" },
+      },
+      { until: "ready" },
+    );
+    const commands = scenario.done("boot-execute").data!.commands as Record<string, unknown>[];
+    expect(commands[0]).toMatchObject({ skipped: "beyond the first 256 commands", line: "(9744 more lines)" });
+    expect(commands.filter((c) => typeof c.skipped === "string" && /nosuch\.exe not found/.test(c.skipped as string))).toHaveLength(255);
+    const environment = scenario.done("environment").data!;
+    expect((environment.variables as { name: string; value: string }[]).find((v) => v.name === "HUGE")!.value).toHaveLength(65_536);
+    expect(environment.problems).toEqual([
+      expect.stringMatching(/Environment\\NUMBER: is REG_DWORD, not REG_SZ or REG_EXPAND_SZ; skipped/),
+      expect.stringMatching(/unnamed \(default\) value names no variable; skipped/),
+    ]);
+    const renames = scenario.done("renames").data!.operations as Record<string, unknown>[];
+    expect(renames.map((o) => o.result)).toEqual(["failed", "failed", "failed"]);
+    expect(renames[0].reason).toMatch(/climbs out of its volume/);
+    expect(renames[1].reason).toMatch(/not an absolute NT path/);
+    const paging = scenario.done("paging-files").data!;
+    expect(paging.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/huge\.sys: 4000 MiB do not fit/),
+        expect.stringMatching(/bigger\.sys 100000": size 100000 MB is beyond 4 GB/),
+        expect.stringMatching(/escape\.sys.*climbs out of its volume/),
+        expect.stringMatching(/"nonsense": the path must be a drive letter/),
+      ]),
+    );
+    expect((paging.files as Record<string, unknown>[]).map((f) => f.path)).toContain("\\??\\C:\\ok.sys");
+    scenario.machine.sendConsole("shutdown\n");
+    await scenario.machine.ended();
+    const volume = openVolume(scenario.disk);
+    expect(text(volume.readFile("/Temp/keep.txt"))).toBe("K");
+    expect(text(volume.readFile("/keep.txt"))).toBe("root");
+  }, 300_000);
+});
+
 describe("autochk", () => {
   const work = mkdtempSync(join(tmpdir(), "smss86-autochk-"));
 

@@ -52,12 +52,11 @@ export function runBootExecute(
   const lines = value ? multiStringValue(value, sessionManager.displayPath) : DEFAULT_BOOT_EXECUTE;
   const commands: BootExecuteData["commands"] = [];
   let restartNeeded = false;
-  lines.forEach((line, index) => {
+  if (lines.length > MAX_BOOT_EXECUTE) {
+    commands.push({ line: `(${lines.length - MAX_BOOT_EXECUTE} more lines)`, async: false, skipped: `beyond the first ${MAX_BOOT_EXECUTE} commands` });
+  }
+  lines.slice(0, MAX_BOOT_EXECUTE).forEach((line) => {
     if (line.trim() === "") return;
-    if (index >= MAX_BOOT_EXECUTE) {
-      commands.push({ line, async: false, skipped: `beyond the first ${MAX_BOOT_EXECUTE} commands` });
-      return;
-    }
     let command;
     try {
       command = parseSmssCommand(line);

@@ -26,6 +26,11 @@ const QUEUES = ["PendingFileRenameOperations", "PendingFileRenameOperations2"];
 const JOURNAL = "PendingFileRenameJournal";
 const PROGRESS = "PendingFileRenameProgress";
 const PENDING = "pending";
+/**
+ * Operations run per boot. Each costs a hive commit (about 1e7 guest instructions): a queue of thousands
+ * would hold the boot for hours, so the rest stay journaled for the next boot, and the event says so.
+ */
+export const MAX_RENAMES_PER_BOOT = 256;
 
 type Outcome = { result: "done" | "failed"; reason?: string };
 
@@ -121,7 +126,7 @@ export function processPendingRenames(system: SystemHive): RenamesData {
   let progress = read(PROGRESS);
   const queued = QUEUES.flatMap(read);
   const queuedPresent = QUEUES.some((name) => key.value(name) !== undefined);
-  if (journal.length === 0 && !queuedPresent) return { operations: [], commits: 0, problems };
+  if (journal.length === 0 && !queuedPresent) return { operations: [], finishedBefore: 0, commits: 0, problems };
 
   const saveProgress = () => key.setValue(PROGRESS, REG_MULTI_SZ, encodeMultiString(progress));
   if (queuedPresent) {
@@ -137,14 +142,23 @@ export function processPendingRenames(system: SystemHive): RenamesData {
 
   const { operations } = pairRenames(journal);
   const results: RenamesData["operations"] = [];
+  let ran = 0;
+  let finishedBefore = 0;
   for (const op of operations) {
     const status = progress[op.index] ?? PENDING;
     const record = (outcome: Outcome, resumed: boolean) =>
       results.push({ index: op.index, source: op.source, target: op.target, kind: op.kind, ...outcome, ...(resumed ? { resumed } : {}) });
     if (status === "done" || status.startsWith("failed:")) {
-      record(status === "done" ? { result: "done" } : { result: "failed", reason: status.slice("failed:".length) }, true);
+      finishedBefore++;
       continue;
     }
+    if (ran === MAX_RENAMES_PER_BOOT) {
+      problems.push(`${operations.length - op.index} operations left journaled for the next boot (at most ${MAX_RENAMES_PER_BOOT} run per boot)`);
+      saveProgress();
+      system.commit();
+      return { operations: results, finishedBefore, commits: system.commits - commitsBefore, problems };
+    }
+    ran++;
     let outcome: Outcome;
     if (status.startsWith("started:")) {
       outcome = guarded(() => resume(op, status === "started:target-existed"));
@@ -168,5 +182,5 @@ export function processPendingRenames(system: SystemHive): RenamesData {
   key.deleteValue(JOURNAL);
   key.deleteValue(PROGRESS);
   system.commit();
-  return { operations: results, commits: system.commits - commitsBefore, problems };
+  return { operations: results, finishedBefore, commits: system.commits - commitsBefore, problems };
 }

@@ -85,7 +85,10 @@ export interface AutochkData {
 }
 
 export interface RenamesData {
+  /** The operations this boot ran (resumed: marked started by a boot that a power cut ended). */
   operations: { index: number; source: string; target: string; kind: string; result: "done" | "failed"; reason?: string; resumed?: boolean }[];
+  /** Operations of the journal that an earlier, interrupted boot had finished. */
+  finishedBefore: number;
   /** Hive commits made to journal the queue's progress. */
   commits: number;
   problems: string[];
