@@ -1,0 +1,106 @@
+// The Session Manager's value parsing (src/config) and NT object paths (src/ntpath), as smss uses them.
+import { describe, expect, it } from "vitest";
+import { parseSmssCommand, tokenize } from "../src/config/commandline.ts";
+import { Environment } from "../src/config/environment.ts";
+import { parsePagingFileEntry, systemManagedSizes } from "../src/config/pagingfiles.ts";
+import { pairRenames } from "../src/config/renames.ts";
+import { currentControlSet, splitMultiString } from "../src/config/values.ts";
+import { encodeDword, Hive, REG_DWORD, REG_SZ, encodeString } from "../src/hive/index.ts";
+import { ntObjectPath } from "../src/ntpath/index.ts";
+
+const utf16 = (...strings: string[]) => {
+  const text = strings.join("\0");
+  const out = new Uint8Array(text.length * 2);
+  for (let i = 0; i < text.length; i++) out[2 * i] = text.charCodeAt(i);
+  return out;
+};
+
+describe("REG_MULTI_SZ as smss's registry query splits it", () => {
+  it("keeps empty strings inside the list and drops the final terminator", () => {
+    expect(splitMultiString(utf16("a", "b", "", ""))).toEqual(["a", "b"]);
+    expect(splitMultiString(utf16("src", "", "next", "target", "", ""))).toEqual(["src", "", "next", "target"]);
+    expect(splitMultiString(utf16("no terminator"))).toEqual(["no terminator"]);
+    expect(splitMultiString(new Uint8Array([0, 0]))).toEqual([]);
+    expect(splitMultiString(new Uint8Array([0x41, 0, 0x42]))).toEqual(["A"]);
+  });
+});
+
+describe("Select\\Current", () => {
+  it("names the control set, and says what is wrong with a bad one", () => {
+    const hive = Hive.create();
+    expect(() => currentControlSet(hive)).toThrow(/Select\\Current: missing/);
+    hive.createKey("Select").setValue("Current", REG_SZ, encodeString("1"));
+    expect(() => currentControlSet(hive)).toThrow(/is REG_SZ of 4 bytes, not a REG_DWORD/);
+    hive.createKey("Select").setValue("Current", REG_DWORD, encodeDword(2));
+    expect(() => currentControlSet(hive)).toThrow(/names ControlSet002, which the hive does not have/);
+    hive.createKey("ControlSet002");
+    expect(currentControlSet(hive)).toBe("ControlSet002");
+  });
+});
+
+describe("the environment", () => {
+  it("expands %NAME% case-insensitively and leaves unknown names and lone % as written", () => {
+    const environment = new Environment();
+    environment.set("SystemRoot", "C:\\Windows");
+    environment.set("systemroot", "C:\\Windows");
+    expect(environment.list()).toEqual([{ name: "SystemRoot", value: "C:\\Windows" }]);
+    expect(environment.expand("%SYSTEMROOT%\\system32;%NOPE%;100%;%%;%SystemRoot%")).toBe("C:\\Windows\\system32;%NOPE%;100%;%%;C:\\Windows");
+    expect(environment.toEnvp()).toEqual(["SystemRoot=C:\\Windows"]);
+  });
+});
+
+describe("smss command lines", () => {
+  it("splits at characters up to space and reads the leading keywords", () => {
+    expect(tokenize(" a\tb\u0001c  ")).toEqual(["a", "b", "c"]);
+    expect(parseSmssCommand("autocheck autochk *")).toMatchObject({ autocheck: true, async: false, image: "autochk.exe", args: ["*"] });
+    expect(parseSmssCommand("ASYNC debug tool.com /x")).toMatchObject({ async: true, debug: true, image: "tool.com", args: ["/x"] });
+    expect(parseSmssCommand("C:\\dir.d\\prog x")).toMatchObject({ image: "C:\\dir.d\\prog.exe" });
+    expect(() => parseSmssCommand("autocheck async")).toThrow(/names no program/);
+  });
+});
+
+describe("PagingFiles entries", () => {
+  it("reads path, min and max in MB as Windows does", () => {
+    expect(parsePagingFileEntry("C:\\pagefile.sys 16 32")).toEqual({ path: "C:\\pagefile.sys", anyDrive: false, minMiB: 16, maxMiB: 32 });
+    expect(parsePagingFileEntry("?:\\pagefile.sys")).toEqual({ path: "?:\\pagefile.sys", anyDrive: true });
+    expect(parsePagingFileEntry("C:\\p.sys 0 0")).toEqual({ path: "C:\\p.sys", anyDrive: false });
+    expect(parsePagingFileEntry("C:\\p.sys 64 16")).toMatchObject({ minMiB: 64, maxMiB: 64 });
+    expect(parsePagingFileEntry("C:\\p.sys 0x20")).toMatchObject({ minMiB: 32, maxMiB: 32 });
+    expect(() => parsePagingFileEntry("C:\\p.sys lots")).toThrow(/size "lots" is not a number/);
+    expect(() => parsePagingFileEntry("pagefile.sys")).toThrow(/must be a drive letter/);
+    expect(() => parsePagingFileEntry("C:\\p.sys 1 2 3")).toThrow(/more than a path and two sizes/);
+    expect(() => parsePagingFileEntry("C:\\p.sys 9999999")).toThrow(/beyond 4 GB/);
+  });
+
+  it("sizes system-managed files from RAM", () => {
+    expect(systemManagedSizes(64 << 20)).toEqual({ minMiB: 96, maxMiB: 192 });
+    expect(systemManagedSizes(2048 * 2 ** 20)).toEqual({ minMiB: 2048, maxMiB: 6144 });
+  });
+});
+
+describe("PendingFileRenameOperations pairs", () => {
+  it("pairs in order; an empty target deletes, ! and @ replace; an odd last string is left over", () => {
+    const { operations, unpaired } = pairRenames(["a", "b", "c", "", "d", "!e", "f", "@g", "h"]);
+    expect(operations.map(({ kind, target, replaceExisting }) => [kind, target, replaceExisting])).toEqual([
+      ["rename", "b", false],
+      ["delete", "", false],
+      ["rename", "e", true],
+      ["rename", "g", true],
+    ]);
+    expect(unpaired).toBe("h");
+  });
+});
+
+describe("NT paths in the object namespace", () => {
+  it("spells them under /NT and refuses any that climb out of their volume", () => {
+    expect(ntObjectPath("\\??\\C:\\Windows\\.\\x\\..\\y")).toBe("/NT/??/C:/Windows/y");
+    expect(ntObjectPath("c:\\a")).toBe("/NT/??/C:/a");
+    expect(ntObjectPath("\\Device\\HarddiskVolume2\\a\\..")).toBe("/NT/Device/HarddiskVolume2");
+    expect(ntObjectPath("\\Windows\\ApiPort")).toBe("/NT/Windows/ApiPort");
+    expect(() => ntObjectPath("\\??\\C:\\..\\D:\\x")).toThrow(/climbs out of its volume/);
+    expect(() => ntObjectPath("\\Device\\HarddiskVolume1\\..\\HarddiskVolume2")).toThrow(/climbs out of its volume/);
+    expect(() => ntObjectPath("\\SystemRoot\\..\\x")).toThrow(/climbs out of its volume/);
+    expect(() => ntObjectPath("relative\\x")).toThrow(/not an absolute NT path/);
+    expect(() => ntObjectPath("\\??\\C:\\a/b")).toThrow(/holds "\/" or NUL/);
+  });
+});
