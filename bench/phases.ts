@@ -10,6 +10,7 @@ import { machineName, median } from "./stats.ts";
 const BOOTS = 5;
 const SCENARIOS = 8;
 const PARALLEL = 2;
+const IDLE_MS = 3000;
 const TIMEOUT_MS = 120_000;
 
 async function bootToReady(disk: Uint8Array): Promise<Machine> {
@@ -20,6 +21,20 @@ async function bootToReady(disk: Uint8Array): Promise<Machine> {
     await machine.stop();
   }
   return machine;
+}
+
+/** A booted machine left alone for a while: what the guest still executes (timer ticks, nothing polling). */
+async function idleInstructionsPerSecond(): Promise<number> {
+  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk: await prepareDisk() } });
+  try {
+    await machine.waitForPhase("ready", TIMEOUT_MS);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [before, beforeMs] = [machine.instructions(), machine.elapsedMs()];
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    return ((machine.instructions() - before) * 1000) / (machine.elapsedMs() - beforeMs);
+  } finally {
+    await machine.stop();
+  }
 }
 
 export async function benchPhases(): Promise<Record<string, unknown>> {
@@ -45,6 +60,7 @@ export async function benchPhases(): Promise<Record<string, unknown>> {
     results[`${phase}: instructions, wall ms`] = [median(instructions).toExponential(2), median(ms).toFixed(0)];
   }
   results["smss exec → phases done: instructions (target ≤ 3e7)"] = median(smssToDone).toExponential(2);
+  results["idle after ready: guest instructions per second (smss waits in poll)"] = (await idleInstructionsPerSecond()).toExponential(2);
 
   const started = performance.now();
   let next = 0;

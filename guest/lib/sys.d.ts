@@ -119,6 +119,11 @@ declare module "sys" {
    * (all 0 on a timeout, or when a signal such as SIGCHLD interrupted the wait).
    */
   export function poll(fds: readonly { fd: number; events: number }[], timeoutMs: number): number[];
+  /**
+   * Blocks the signals and returns a non-blocking signalfd(2) on which they queue (read 128-byte records);
+   * children started by spawn() do not inherit the block.
+   */
+  export function signalfd(signals: readonly number[]): number;
   export function getpid(): number;
   export function getppid(): number;
   export function exit(code?: number): never;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/signalfd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -101,7 +102,10 @@ static int exec_child(void *argument)
         request->failed_step = "chdir";
         goto fail;
     }
-    sigprocmask(SIG_SETMASK, &request->parent_signal_mask, NULL);
+    /* A program starts with no signal blocked, whatever its parent blocks for its own signalfd. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     execve(request->path, request->argv, request->envp);
     request->failed_step = "execve";
 fail:
@@ -254,6 +258,37 @@ static JSValue sys_poll(JSContext *ctx, JSValueConst this_value, int argc, JSVal
     return result;
 }
 
+/* signalfd(2) for the given signals, which are blocked first so that they queue on the descriptor instead
+ * of being acted on: a resident loop then waits for them in poll() with its other descriptors. Children
+ * started by spawn() get the parent's mask restored before they exec. */
+static JSValue sys_signalfd(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    int64_t count;
+    JSValue length = JS_GetPropertyStr(ctx, argv[0], "length");
+    int status = sys_arg_int64(ctx, length, "signalfd", "signals.length", 1, 64, &count);
+    JS_FreeValue(ctx, length);
+    if (status < 0)
+        return JS_EXCEPTION;
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int64_t index = 0; index < count; index++) {
+        JSValue item = JS_GetPropertyUint32(ctx, argv[0], (uint32_t)index);
+        int64_t signal_number;
+        status = sys_arg_int64(ctx, item, "signalfd", "signal", 1, 64, &signal_number);
+        JS_FreeValue(ctx, item);
+        if (status < 0)
+            return JS_EXCEPTION;
+        sigaddset(&signals, (int)signal_number);
+    }
+    if (sigprocmask(SIG_BLOCK, &signals, NULL) < 0)
+        return sys_throw_errno(ctx, "sigprocmask", NULL, errno);
+    int fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return sys_throw_errno(ctx, "signalfd", NULL, errno);
+    return JS_NewInt32(ctx, fd);
+}
+
 static JSValue sys_getpid(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
 {
     (void)this_value, (void)argc, (void)argv;
@@ -280,6 +315,7 @@ const JSCFunctionListEntry sys_process_functions[] = {
     JS_CFUNC_DEF("waitpid", 2, sys_waitpid),
     JS_CFUNC_DEF("kill", 2, sys_kill),
     JS_CFUNC_DEF("poll", 2, sys_poll),
+    JS_CFUNC_DEF("signalfd", 1, sys_signalfd),
     INT_CONSTANT(POLLIN),
     INT_CONSTANT(POLLOUT),
     INT_CONSTANT(POLLERR),

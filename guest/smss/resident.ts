@@ -1,12 +1,11 @@
 // After initialisation smss stays resident as PID 1: it reaps every child that exits (orphans are
-// re-parented to it) and answers a few commands typed on the console.
+// re-parented to it) and answers a few commands typed on the console. It waits in poll(2) on the console
+// and on a signalfd for SIGCHLD, so an idle guest really idles.
 import * as sys from "sys";
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { say } from "./console.ts";
 import { report } from "../lib/probe.ts";
 import { decodeLatin1 } from "../../src/hive/text.ts";
-
-const POLL_INTERVAL_MS = 100;
 
 const COMMANDS: Record<string, { help: string; run: () => void }> = {
   help: { help: "list these commands", run: () => say(helpText()) },
@@ -20,17 +19,25 @@ const COMMANDS: Record<string, { help: string; run: () => void }> = {
 
 export function stayResident(): never {
   const consoleFd = sys.open("/dev/console", sys.O_RDONLY | sys.O_NONBLOCK | sys.O_NOCTTY, 0);
+  const childExits = sys.signalfd([sys.SIGCHLD]);
   say('smss: resident. Type "help" for commands.');
   let pending = "";
   for (;;) {
     reapChildren();
-    pending += readAvailable(consoleFd);
     let newline: number;
     while ((newline = pending.indexOf("\n")) >= 0) {
       runCommand(pending.slice(0, newline).trim());
       pending = pending.slice(newline + 1);
     }
-    sys.sleep(POLL_INTERVAL_MS);
+    const [console, children] = sys.poll(
+      [
+        { fd: consoleFd, events: sys.POLLIN },
+        { fd: childExits, events: sys.POLLIN },
+      ],
+      -1,
+    );
+    if (children !== 0) while (readAvailable(childExits) !== "");
+    if (console !== 0) pending += readAvailable(consoleFd);
   }
 }
 
