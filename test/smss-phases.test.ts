@@ -307,6 +307,28 @@ describe("autochk", () => {
     expect(text(FatVolume.open(after).readFile("/KEEP.TXT"))).toBe("kept".repeat(300));
   });
 
+  it("a hive log that a power cut left with a broken cluster chain is not read while the hive is clean; autochk repairs it", async () => {
+    const log = "/Windows/System32/config/SYSTEM.LOG1";
+    const scenario = await boot(
+      { files: { [log]: new Uint8Array(3 * 4096).fill(7) } },
+      {
+        until: "ready",
+        beforeBoot: (disk) => {
+          const partition = disk.subarray(PARTITION_START_LBA * 512);
+          const volume = FatVolume.open(partition);
+          const first = volume.stat(log)!.firstCluster;
+          const { fatOffset, fatSectors, fatCount } = volume.layout;
+          for (let copy = 0; copy < fatCount; copy++) new DataView(partition.buffer, partition.byteOffset).setUint16(fatOffset + copy * fatSectors * 512 + first * 2, 0, true);
+          partition[37] |= 1;
+        },
+      },
+    );
+    expect(scenario.done("hive").data).toMatchObject({ state: "clean", unreadableLogs: [] });
+    const checks = scenario.machine.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    expect((checks[0].findings as { kind: string; path?: string }[]).find((f) => f.kind === "bad-chain")?.path).toBe(log);
+    expect(scenario.machine.events.some((e) => e.phase === "restart")).toBe(true);
+  });
+
   it("repairs the boot volume while it is read-only, restarts the machine and boots clean", async () => {
     const scenario = await boot(
       { files: { "/Temp/BIG.TXT": "y".repeat(5000) } },

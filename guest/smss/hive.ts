@@ -1,12 +1,14 @@
 // Phase "hive": the SYSTEM hive from C:\Windows\System32\config, recovered from its logs in memory when it
 // is dirty (the root volume is still read-only: the recovered hive reaches the disk with the first commit
 // after autochk), and the Session Manager key resolved through Select\Current.
+import * as sys from "sys";
 import { GuestHiveStorage } from "../lib/hive-storage.ts";
 import { sessionManagerKey, type SessionManagerKey } from "../../src/config/values.ts";
 import type { HiveData } from "../../src/events/index.ts";
-import { Hive } from "../../src/hive/index.ts";
+import { Hive, HiveError, readBaseBlock } from "../../src/hive/index.ts";
 
 export const SYSTEM_HIVE_PATH = "/Windows/System32/config/SYSTEM";
+const SYSTEM_HIVE_NAME = "\\SystemRoot\\System32\\config\\SYSTEM";
 
 export class SystemHive {
   commits = 0;
@@ -23,14 +25,37 @@ export class SystemHive {
   }
 }
 
+/**
+ * The logs are read only when the primary is dirty: a clean primary is the hive, and a log a power cut
+ * left half-allocated on the volume (autochk repairs it later in this boot) must not stop the boot. A log
+ * that cannot be read counts as absent; recovery then uses the other one, or fails with its reason.
+ */
+function readLogIfNeeded(storage: GuestHiveStorage, primary: Uint8Array, file: "log1" | "log2", unreadable: string[]): Uint8Array | undefined {
+  try {
+    if (readBaseBlock(primary, SYSTEM_HIVE_NAME).clean) return undefined;
+  } catch (error) {
+    if (!(error instanceof HiveError)) throw error;
+  }
+  try {
+    return storage.read(file);
+  } catch (error) {
+    if (!(error instanceof sys.SysError)) throw error;
+    unreadable.push(`${storage.pathOf(file)}: ${error.code}`);
+    return undefined;
+  }
+}
+
 export function openSystemHive(): { system: SystemHive; data: HiveData } {
   const storage = new GuestHiveStorage(SYSTEM_HIVE_PATH);
   const primary = storage.read("primary");
-  if (primary === undefined) throw new Error("\\SystemRoot\\System32\\config\\SYSTEM does not exist");
-  const hive = Hive.open(primary, { name: "\\SystemRoot\\System32\\config\\SYSTEM", log1: storage.read("log1"), log2: storage.read("log2") });
+  if (primary === undefined) throw new Error(`${SYSTEM_HIVE_NAME} does not exist`);
+  const unreadableLogs: string[] = [];
+  const log1 = readLogIfNeeded(storage, primary, "log1", unreadableLogs);
+  const log2 = readLogIfNeeded(storage, primary, "log2", unreadableLogs);
+  const hive = Hive.open(primary, { name: SYSTEM_HIVE_NAME, log1, log2 });
   const sessionManager = sessionManagerKey(hive);
   return {
     system: new SystemHive(hive, storage, sessionManager),
-    data: { path: "\\SystemRoot\\System32\\config\\SYSTEM", bytes: primary.length, state: hive.dirtyState, controlSet: sessionManager.hivePath.split("\\")[0] },
+    data: { path: SYSTEM_HIVE_NAME, bytes: primary.length, state: hive.dirtyState, controlSet: sessionManager.hivePath.split("\\")[0], unreadableLogs },
   };
 }

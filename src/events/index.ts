@@ -49,6 +49,8 @@ export interface HiveData {
   /** clean, or recovered from its logs. */
   state: string;
   controlSet: string;
+  /** Logs needed for recovery that could not be read (counted as absent), with why. */
+  unreadableLogs: string[];
 }
 
 export interface EnvironmentData {
