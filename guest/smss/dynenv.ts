@@ -24,7 +24,9 @@ export function writeDynamicEnvironment(system: SystemHive, environment: Environ
   ];
   const key = system.sessionManager.key.subkey("Environment") ?? system.sessionManager.key.createSubkey("Environment");
   for (const { name, value } of written) {
-    key.setValue(name, REG_SZ, encodeString(value));
+    const stored = key.value(name);
+    // Unchanged values are left alone, so a boot on the same machine has nothing to commit.
+    if (stored?.type !== REG_SZ || stored.asString() !== value) key.setValue(name, REG_SZ, encodeString(value));
     environment.set(name, value);
   }
   system.commit();

@@ -9,7 +9,7 @@
 // machine's disks are 64 MiB.
 import * as sys from "sys";
 import { MAX_PAGING_FILES, MIN_PAGING_FILE_MIB, SMALLEST_PAGING_FILE_MIB, PagingFileError, parsePagingFileEntry, systemManagedSizes, type PagingFileSpec } from "../../src/config/pagingfiles.ts";
-import { multiStringValue, type SessionManagerKey } from "../../src/config/values.ts";
+import { multiStringValue, splitMultiString, type SessionManagerKey } from "../../src/config/values.ts";
 import type { PagingFilesData } from "../../src/events/index.ts";
 import { decodeLatin1, encodeMultiString, REG_MULTI_SZ } from "../../src/hive/index.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
@@ -166,6 +166,8 @@ export function createPagingFiles(sessionManager: SessionManagerKey, volumes: Vo
     }
   }
   const existingPageFiles = files.map((file) => file.path);
-  if (key !== undefined) key.setValue("ExistingPageFiles", REG_MULTI_SZ, encodeMultiString(existingPageFiles));
+  const stored = key?.value("ExistingPageFiles");
+  const unchanged = stored?.type === REG_MULTI_SZ && splitMultiString(stored.data).join("\0") === existingPageFiles.join("\0");
+  if (key !== undefined && !unchanged) key.setValue("ExistingPageFiles", REG_MULTI_SZ, encodeMultiString(existingPageFiles));
   return { files, problems, existingPageFiles, swaps: decodeLatin1(sys.readFile("/proc/swaps")) };
 }
