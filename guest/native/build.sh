@@ -47,7 +47,9 @@ own_sources=(guest/native/runtime.c guest/native/sys.c guest/native/sys_support.
              guest/native/sys_process.c guest/native/sys_system.c)
 own_headers=(guest/native/sys.h guest/native/sys_internal.h)
 
-common_flags=(-Os -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+# -O2, not -Os: the emulated CPU counts every instruction the interpreter executes; -O2 runs smss's phases
+# in 13% fewer guest instructions (3.54e7 vs 4.09e7, measured) for a 23% larger binary. -O3 gained nothing more.
+common_flags=(-O2 -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
               -fno-ident "-ffile-prefix-map=$repo/=" -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
               "-DCONFIG_VERSION=\"$quickjs_version\"" -DCONFIG_BIGNUM)
 # build_binary OUTPUT ARCH_FLAGS...: compiles every source with the common and the given flags, links
