@@ -6,6 +6,7 @@ import { declareBoot } from "./boot.ts";
 import { declareBuild } from "./build.ts";
 import { describeFailure, EXIT_FAILED, EXIT_USAGE, guardStdout, type Settle } from "./common.ts";
 import { declareHive } from "./hive.ts";
+import { declareLog } from "./log.ts";
 import { declareWeb } from "./web.ts";
 
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   declareBoot(program, settle);
   declareBuild(program, settle);
   declareHive(program, settle);
+  declareLog(program, settle);
   declareWeb(program, settle);
   configure(program);
   const stdout = guardStdout();
