@@ -22,7 +22,7 @@ function smss86(args: string[], options: { input?: string; timeout?: number } = 
     timeout: options.timeout ?? 120_000,
     maxBuffer: 1 << 28,
   });
-  return { status: result.status, stdout: result.stdout.toString("latin1"), stderr: result.stderr.toString() };
+  return { status: result.status, stdout: result.stdout.toString(), stdoutBytes: new Uint8Array(result.stdout), stderr: result.stderr.toString() };
 }
 
 describe("boot's serial logs, smss86 log and snapshots", () => {
@@ -225,7 +225,7 @@ describe("smss86 disk", () => {
     const cat = smss86(["disk", "cat", "disk.img", "/syslinux.cfg"]);
     expect(cat.status).toBe(0);
     const viaMtools = spawnSync("mtype", ["-i", `${image}@@${PARTITION_START_LBA * 512}`, "::/syslinux.cfg"], { env: { ...process.env, MTOOLS_SKIP_CHECK: "1" } });
-    expect(cat.stdout).toBe(viaMtools.stdout.toString("latin1"));
+    expect(Buffer.compare(cat.stdoutBytes, viaMtools.stdout)).toBe(0);
     expect(cat.stdout).toMatch(/^LABEL smss86$/m);
   });
 
@@ -241,7 +241,7 @@ describe("smss86 disk", () => {
     const volume = openVolume(new Uint8Array(readFileSync(image)));
     expect(volume.readFile("/Tools/Deep/data.bin")).toEqual(payload);
     expect(volume.readFile("/Tools/Deep/Er/payload.bin")).toEqual(payload);
-    expect(new Uint8Array(Buffer.from(smss86(["disk", "cat", "disk.img", "/tools/deep/DATA.BIN"]).stdout, "latin1"))).toEqual(payload);
+    expect(smss86(["disk", "cat", "disk.img", "/tools/deep/DATA.BIN"]).stdoutBytes).toEqual(payload);
     expect(lstatSync(join(work, "link.img")).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(work, "link.img"))).toBe("disk.img");
     expect(statSync(image).mode & 0o777).toBe(0o640);
@@ -257,10 +257,11 @@ describe("smss86 disk", () => {
 
   it("the changed image still boots, and the guest writes its boot log beside the file put there", () => {
     writeFileSync(join(work, "hello.txt"), "put there by smss86 disk\n");
+    expect(smss86(["disk", "mkdir", "disk.img", "/Temp"]).status).toBe(0);
     expect(smss86(["disk", "put", "disk.img", "hello.txt", "/Temp/hello.txt"]).status).toBe(0);
-    const booted = smss86(["boot", "--disk", "disk.img", "--until", "ready", "--quiet"]);
+    const booted = smss86(["boot", "--disk", "disk.img", "--until", "ready", "--quiet", "--save-disk", "after.img"]);
     expect(booted.status, booted.stderr).toBe(0);
-    const volume = openVolume(new Uint8Array(readFileSync(image)));
+    const volume = openVolume(new Uint8Array(readFileSync(join(work, "after.img"))));
     expect(text(volume.readFile("/Temp/hello.txt"))).toBe("put there by smss86 disk\n");
     expect(text(volume.readFile("/Windows/ntbtlog.txt"))).toMatch(/^BOOT 1 smss pid=1 /);
   });

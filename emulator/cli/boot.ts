@@ -290,7 +290,7 @@ async function runBoot(options: BootOptions, memoryGiven: boolean, outputs: Outp
     await outputs.snapshot.replace(encodeSnapshot(header, savedState), "snapshot");
     progress(`saved the machine's state to ${options.snapshot} (${(savedState.byteLength / 2 ** 20).toFixed(0)} MiB)`);
   }
-  if (options.timeline) writeTimeline(options.timeline, machine, { hostMs: wallMs, instructions }, { disk: diskFile, memoryMiB });
+  if (options.timeline) await writeTimeline(options.timeline, machine, { hostMs: wallMs, instructions }, { disk: diskFile, memoryMiB });
   if (options.saveDisk) {
     const { replaceFile } = await import("../files.ts");
     await replaceFile(options.saveDisk, "disk image", () => finalDisk);
@@ -414,6 +414,8 @@ class StatusLine {
     this.machine = machine;
     if (!this.live) return;
     this.timer = setInterval(() => this.draw(), STATUS_REFRESH_MS);
+    // The line alone must not keep the process alive should the boot end by an error.
+    this.timer.unref();
     this.draw();
   }
 
@@ -451,7 +453,8 @@ class StatusLine {
     if (!this.live || !this.machine || this.timer === undefined || !this.consoleAtLineStart) return;
     const { hostMs, instructions } = this.machine.mark();
     const line = `[smss86] ${(hostMs / 1000).toFixed(1).padStart(5)} s  ${instructions.toExponential(2)} instr  ${this.currentPhase}`;
-    const width = process.stderr.columns ?? 80;
+    // A pseudo-terminal nobody sized reports 0 columns.
+    const width = process.stderr.columns || 80;
     process.stderr.write(`\r\x1b[K\x1b[2m${line.slice(0, Math.max(0, width - 1))}\x1b[0m`);
     this.shown = true;
   }
