@@ -65,10 +65,16 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** What every machine on this firmware and v86 shares, whatever its disk and memory. */
+export async function firmwareOrigin(firmware: Firmware): Promise<Pick<SnapshotOrigin, "v86" | "bios" | "vgaBios">> {
+  const [bios, vgaBios] = await Promise.all([sha256Hex(firmware.bios), sha256Hex(firmware.vgaBios)]);
+  return { v86: V86_VERSION, bios, vgaBios };
+}
+
 /** Call before booting: the disk's hash must be of the image as booted, not as the guest changes it. */
 export async function machineOrigin(firmware: Firmware, disk: Uint8Array, memoryMiB: number): Promise<SnapshotOrigin> {
-  const [bios, vgaBios, diskHash] = await Promise.all([sha256Hex(firmware.bios), sha256Hex(firmware.vgaBios), sha256Hex(disk)]);
-  return { v86: V86_VERSION, memoryMiB, bios, vgaBios, disk: diskHash, diskBytes: disk.length };
+  const [shared, diskHash] = await Promise.all([firmwareOrigin(firmware), sha256Hex(disk)]);
+  return { ...shared, memoryMiB, disk: diskHash, diskBytes: disk.length };
 }
 
 export function encodeSnapshot(header: SnapshotHeader, state: ArrayBuffer): Uint8Array {

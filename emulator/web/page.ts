@@ -5,7 +5,7 @@ import { Terminal } from "@xterm/xterm";
 import { describeOutcome, Machine, type Firmware, type ObservedEvent, type Outcome } from "../machine.ts";
 import { renderTimelineSvg } from "../timeline.ts";
 import { checkRegText, diskWithSystemHive, type HiveCheck } from "./hive-disk.ts";
-import { decodeSnapshot, encodeSnapshot, machineOrigin, originMismatch, SnapshotError, V86_VERSION, type SnapshotOrigin } from "../snapshot.ts";
+import { decodeSnapshot, encodeSnapshot, firmwareOrigin, machineOrigin, originMismatch, SnapshotError, type SnapshotOrigin } from "../snapshot.ts";
 
 const DEFAULT_MEMORY_MIB = 64;
 /** How often the timeline is redrawn while the machine runs (the running bars grow). */
@@ -303,8 +303,7 @@ stateFileInput.addEventListener("change", async () => {
   try {
     snapshot = decodeSnapshot(new Uint8Array(await file.arrayBuffer()), file.name);
     // The state carries its own disk, as the guest left it: only the firmware and v86 must be the same.
-    const here = await machineOrigin(firmware, new Uint8Array(0), snapshot.header.memoryMiB);
-    const mismatch = originMismatch(snapshot.header, { v86: V86_VERSION, bios: here.bios, vgaBios: here.vgaBios });
+    const mismatch = originMismatch(snapshot.header, await firmwareOrigin(firmware));
     if (mismatch) throw new SnapshotError(file.name, `${mismatch}; not started`);
   } catch (err) {
     if (err instanceof SnapshotError) {
