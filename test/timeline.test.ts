@@ -146,7 +146,15 @@ describe("smss86 boot --timeline", () => {
       "smss-start",
       "mount",
       "system-info",
+      "hive",
+      "environment",
+      "object-namespace",
+      "boot-execute",
+      "autochk",
       "volume-write",
+      "renames",
+      "paging-files",
+      "dynamic-environment",
       "ready",
     ]);
     expect(svg).toMatch(/Startup finished in [\d.]+ m?s \(BIOS\) \+ [\d.]+ m?s \(OS loader\) \+ [\d.]+ m?s \(PreSMSS\) \+ [\d.]+ m?s \(SMSSInit\)/);
@@ -159,6 +167,9 @@ describe("smss86 boot --timeline", () => {
       timeout: 30_000,
     });
     expect(result.status).toBe(2);
-    expect(result.stderr.toString()).toBe(`smss86 boot: --timeline takes a file ending in .svg or .html, not "${join(dir, "boot.png")}"\n`);
+    const png = join(dir, "boot.png");
+    expect(result.stderr.toString()).toBe(
+      `smss86 boot: option '--timeline <FILE>' argument '${png}' is invalid. --timeline takes a file ending in .svg or .html, not "${png}" (see "smss86 boot --help")\n`,
+    );
   });
 });
