@@ -27,6 +27,11 @@ const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // The page's machine runs on timers: Chromium slows those of a page it thinks is in the background (after
+  // a download or a file chooser, say). Without these, the state round trip below took about 30 s, with them 7 s.
+  "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding",
+  "--disable-backgrounding-occluded-windows",
 ];
 const BOOT_TIMEOUT_MS = 90_000;
 const ENVIRONMENT_KEY = "ControlSet001\\Control\\Session Manager\\Environment";
