@@ -457,3 +457,109 @@ export async function replaceFile(path: string, what: string, make: (lock: FileL
     lock.release();
   }
 }
+
+// ---- logs: written while a run goes on, read while they grow ------------------------------------------
+
+/**
+ * A log written line by line while a run goes on, so that another process can follow it: it cannot be
+ * replaced atomically at the end like the other outputs. It is held under the same lock as a replaced file
+ * for as long as it is written, refused on the same grounds (not a regular file, other hard links), and an
+ * existing file is emptied in place, which keeps its identity (inode, mode, owner, the links that lead to it).
+ */
+export class LogFile {
+  private closed = false;
+
+  private constructor(
+    private readonly lock: FileLock,
+    private readonly fd: number,
+    private readonly what: string,
+  ) {}
+
+  static async create(path: string, what: string): Promise<LogFile> {
+    const lock = await FileLock.acquire(path, what);
+    let fd: number;
+    try {
+      fd = openSync(lock.target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NOCTTY, 0o666);
+    } catch (error) {
+      lock.release();
+      throw new FileError(path, `cannot write the ${what}: ${describeSystemError(error)}`);
+    }
+    return new LogFile(lock, fd, what);
+  }
+
+  get path(): string {
+    return this.lock.path;
+  }
+
+  /** Appends at once: a follower sees each line as soon as it is written. */
+  append(text: string): void {
+    if (this.closed) return;
+    const bytes = Buffer.from(text, "utf8");
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    } catch (error) {
+      throw new FileError(this.lock.path, `cannot write the ${this.what}: ${describeSystemError(error)}`);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      fsyncSync(this.fd);
+    } catch (error) {
+      throw new FileError(this.lock.path, `cannot write the ${this.what}: ${describeSystemError(error)}`);
+    } finally {
+      closeSync(this.fd);
+      this.lock.release();
+    }
+  }
+}
+
+/** A regular file read as it grows (a log that a run is still writing), up to `limit` bytes in all. */
+export class GrowingFile {
+  private offset = 0;
+
+  private constructor(
+    private readonly fd: number,
+    readonly path: string,
+    private readonly options: ReadOptions,
+  ) {}
+
+  static open(path: string, options: ReadOptions): GrowingFile {
+    if (path === "") throw new FileError(`""`, `an empty name is no ${options.what}`);
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new FileError(path, code === "ENOENT" ? `no such ${options.what}` : `cannot read the ${options.what}: ${describeSystemError(error)}`);
+    }
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      closeSync(fd);
+      throw new FileError(path, `is ${kindOf(stats)}, not a ${options.what} (which must be a regular file)`);
+    }
+    return new GrowingFile(fd, path, options);
+  }
+
+  /** What was appended since the last call (nothing when the file has not grown). */
+  readNew(): Uint8Array {
+    const size = fstatSync(this.fd).size;
+    if (size < this.offset) throw new FileError(this.path, `was cut short while it was read (from ${this.offset} to ${size} bytes)`);
+    if (size > this.options.limit) throw tooLarge(this.path, `is ${size} bytes`, this.options);
+    const bytes = new Uint8Array(size - this.offset);
+    let length = 0;
+    try {
+      for (let got; length < bytes.length && (got = readSync(this.fd, bytes, length, bytes.length - length, this.offset + length)) > 0; ) length += got;
+    } catch (error) {
+      throw new FileError(this.path, `cannot read the ${this.options.what}: ${describeSystemError(error)}`);
+    }
+    this.offset += length;
+    return bytes.subarray(0, length);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}

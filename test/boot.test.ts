@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openVolume, PARTITION_START_LBA } from "../emulator/disk/image.ts";
+import { bootMachine, type BootedMachine } from "smss86";
+import { PARTITION_START_LBA } from "../emulator/disk/image.ts";
 import { Machine } from "../emulator/machine.ts";
 import { loadDiskImage, loadFirmware, REPO_ROOT } from "../emulator/node.ts";
 import { ensureDefaultDisk } from "../images/disk.ts";
@@ -13,13 +14,11 @@ import { DONE_ON_A_GOOD_BOOT } from "./phases.ts";
 const BOOT_TIMEOUT_MS = 60_000;
 
 describe("boot from the default disk", () => {
-  let machine: Machine;
-  let disk: Uint8Array;
+  let machine: BootedMachine;
 
   beforeAll(async () => {
-    disk = loadDiskImage(await ensureDefaultDisk());
-    machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk } });
-    await machine.waitForPhase("ready", BOOT_TIMEOUT_MS);
+    machine = await bootMachine({ timeoutMs: BOOT_TIMEOUT_MS });
+    await machine.waitForPhase("ready");
   });
   afterAll(async () => machine?.stop());
 
@@ -49,13 +48,13 @@ describe("boot from the default disk", () => {
     expect(info.data!.kernelRelease).toMatch(/^6\.1\./);
   });
 
-  it("left its boot log on C:, readable by our FAT reader and by mtools", () => {
-    const log = new TextDecoder().decode(openVolume(disk).readFile("/Windows/ntbtlog.txt"));
+  it("left its boot log on C:, readable by our FAT reader and by mtools", async () => {
+    const log = new TextDecoder().decode(machine.readFile("/Windows/ntbtlog.txt"));
     expect(log).toMatch(/^BOOT 1 smss pid=1 kernel=6\.1\.\S+ cmdline="BOOT_IMAGE=/);
 
     const dir = mkdtempSync(join(tmpdir(), "smss86-boot-"));
     const image = join(dir, "disk.img");
-    writeFileSync(image, disk);
+    await machine.saveDisk(image);
     const viaMtools = execFileSync("mtype", ["-i", `${image}@@${PARTITION_START_LBA * 512}`, "::/Windows/ntbtlog.txt"], {
       env: { ...process.env, MTOOLS_SKIP_CHECK: "1" },
     }).toString();
@@ -63,8 +62,8 @@ describe("boot from the default disk", () => {
   });
 
   it("answers on the console and ends in a STOP screen when asked to crash", async () => {
-    machine.sendConsole("crash\n");
-    const outcome = await machine.ended();
+    await machine.type("crash\n");
+    const outcome = await machine.waitForEnd();
     expect(outcome).toMatchObject({ kind: "stop", code: 0xc000021a, reason: "crash requested on the console" });
     expect(machine.console).toMatch(/\*\*\* STOP: 0xC000021A \(0x00000000,0x00000000,0x00000000,0x00000000\)/);
   });

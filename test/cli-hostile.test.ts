@@ -26,7 +26,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureDefaultDisk } from "../images/disk.ts";
 import { Hive } from "../src/hive/index.ts";
 import { edgeDir, realHivePath, repoRoot, tempDir } from "./hive-helpers.ts";
 import { loadFuzzCorpus, mutatedPrimaries } from "./hive-fuzz.ts";
@@ -224,8 +225,93 @@ const bootCases: HostileCase[] = [
   { title: "--timeout 0", setup: () => ({ args: ["boot", "--timeout", "0"] }), status: 2, stderr: /--timeout takes seconds from 0\.001 to 2147483/ },
   { title: "--timeout -5", setup: () => ({ args: ["boot", "--timeout=-5"] }), status: 2, stderr: /--timeout takes seconds from 0\.001 to 2147483/ },
   { title: "--timeout Infinity", setup: () => ({ args: ["boot", "--timeout", "Infinity"] }), status: 2, stderr: /--timeout takes seconds/ },
-  { title: "--until an unknown phase", setup: () => ({ args: ["boot", "--until", "nope"] }), status: 2, stderr: /^smss86 boot: option '--until <EVENT>' argument 'nope' is invalid\. Allowed choices are smss-start, mount, system-info, volume-write, ready\./ },
+  { title: "--until an unknown phase", setup: () => ({ args: ["boot", "--until", "nope"] }), status: 2, stderr: /^smss86 boot: option '--until <EVENT>' argument 'nope' is invalid\. Allowed choices are smss-start, mount, system-info, hive, environment, object-namespace, boot-execute, volume-write, renames, paging-files, dynamic-environment, ready\./ },
   { title: "a misspelt option: one line with the suggestion", setup: () => ({ args: ["boot", "--untl", "ready"] }), status: 2, stderr: /^smss86 boot: unknown option '--untl' \(Did you mean --until\?\)/ },
+];
+
+/** The default disk, copied into the workspace as d.img. */
+function diskCopy(dir: string): string {
+  copyFileSync(join(repoRoot, "build", "disk.img"), join(dir, "d.img"));
+  return "d.img";
+}
+
+const bootOutputCases: HostileCase[] = [
+  { title: "--snapshot without --until", setup: () => ({ args: ["boot", "--snapshot", "s.snap"] }), status: 2, stderr: /^smss86 boot: --snapshot needs --until: the state is saved when that phase is done \(see "smss86 boot --help"\)$/ },
+  { title: "--snapshot ''", setup: () => ({ args: ["boot", "--until", "ready", "--snapshot", ""] }), status: 2, stderr: /^smss86 boot: option '--snapshot <FILE>' argument '' is invalid/ },
+  { title: "--snapshot that is a directory (refused before booting)", setup: (dir) => (mkdirSync(join(dir, "d")), { args: ["boot", "--until", "ready", "--snapshot", "d"] }), status: 1, stderr: /^smss86 boot: d: is a directory, not a snapshot that can be replaced$/ },
+  { title: "--console-log ''", setup: () => ({ args: ["boot", "--console-log", ""] }), status: 2, stderr: /^smss86 boot: option '--console-log <FILE>' argument '' is invalid/ },
+  { title: "--console-log that is a directory", setup: (dir) => (mkdirSync(join(dir, "d")), { args: ["boot", "--console-log", "d"] }), status: 1, stderr: /^smss86 boot: d: is a directory, not a console log that can be replaced$/ },
+  { title: "--probe-log into a missing directory", setup: () => ({ args: ["boot", "--probe-log", "nodir/p.log"] }), status: 1, stderr: /^smss86 boot: nodir\/p\.log: cannot write the probe log: its directory \/.*\/nodir does not exist$/ },
+  { title: "--probe-log /dev/null", setup: () => ({ args: ["boot", "--probe-log", "/dev/null"], outside: ["/dev/null"] }), status: 1, stderr: /^smss86 boot: \/dev\/null: is a character device, not a probe log that can be replaced$/ },
+  { title: "--console-log with a second hard link", setup: (dir) => (linkSync(join(dir, "a.reg"), join(dir, "c.log")), { args: ["boot", "--console-log", "c.log"] }), status: 1, stderr: /^smss86 boot: c\.log: has 2 hard links; replacing it would leave the other names with the old console log, so it is not written$/ },
+  { title: "--from-snapshot that is missing", setup: () => ({ args: ["boot", "--from-snapshot", "nosuch.snap"] }), status: 1, stderr: /^smss86 boot: nosuch\.snap: no such snapshot$/ },
+  { title: "--from-snapshot /dev/zero", setup: () => ({ args: ["boot", "--from-snapshot", "/dev/zero"] }), status: 1, stderr: /^smss86 boot: \/dev\/zero: is a character device, not a snapshot \(which must be a regular file\)$/ },
+  { title: "--from-snapshot of a hive", setup: () => ({ args: ["boot", "--from-snapshot", "h"] }), status: 1, stderr: /^smss86 boot: h: not an smss86 snapshot \(it starts with 72 65 67 66 [0-9a-f ]+, not "smss86 snapshot"\)$/ },
+  {
+    title: "--from-snapshot whose header is cut short",
+    setup: (dir) => (writeFileSync(join(dir, "cut.snap"), Buffer.concat([Buffer.from("smss86 snapshot\n"), Buffer.from([0xff, 0xff, 0, 0]), Buffer.from("{")])), { args: ["boot", "--from-snapshot", "cut.snap"] }),
+    status: 1,
+    stderr: /^smss86 boot: cut\.snap: cut short or damaged: its header claims 65535 bytes and the file has 21$/,
+  },
+  { title: "--from-snapshot ''", setup: () => ({ args: ["boot", "--from-snapshot", ""] }), status: 2, stderr: /^smss86 boot: option '--from-snapshot <FILE>' argument '' is invalid/ },
+];
+
+const logCases: HostileCase[] = [
+  { title: "a missing log", setup: () => ({ args: ["log", "nosuch.log"] }), status: 1, stderr: /^smss86 log: nosuch\.log: no such log$/ },
+  { title: "a hive as a log", setup: () => ({ args: ["log", "h"] }), status: 1, stderr: /^smss86 log: h:1: not a log written by smss86 boot \(it starts with neither "# smss86 console log" nor "# smss86 probe log"\)$/ },
+  { title: "an empty log", setup: (dir) => (writeFileSync(join(dir, "e.log"), ""), { args: ["log", "e.log"] }), status: 1, stderr: /^smss86 log: e\.log: is empty, not a log written by smss86 boot$/ },
+  { title: "a log from /dev/zero", setup: () => ({ args: ["log", "/dev/zero"] }), status: 1, stderr: /^smss86 log: \/dev\/zero: is a character device, not a log \(which must be a regular file\)$/ },
+  {
+    title: "a log with a line that is not stamped, named by its line",
+    setup: (dir) => (writeFileSync(join(dir, "x.log"), '# smss86 probe log {"disk":"d","started":"s"}\n+0.100s {}\nhello\n'), { args: ["log", "x.log"] }),
+    status: 1,
+    stderr: /^smss86 log: x\.log:3: neither a stamped line \("\+1\.234s \.\.\."\) nor one of the log's own \("# \.\.\."\)$/,
+  },
+  {
+    title: "--phase on a console log without a probe log",
+    setup: (dir) => (writeFileSync(join(dir, "c.log"), '# smss86 console log {"disk":"d","started":"s"}\n+0.100s hello\n# end {"result":"ok","wallMs":100}\n'), { args: ["log", "c.log", "--phase", "ready"] }),
+    status: 1,
+    stderr: /^smss86 log: c\.log: is a console log whose boot wrote no probe log; --phase needs one \(--probe-log FILE\)$/,
+  },
+  { title: "--phase that is no phase", setup: () => ({ args: ["log", "a.reg", "--phase", "bogus"] }), status: 2, stderr: /^smss86 log: option '--phase <NAME>' argument 'bogus' is invalid\. Allowed choices are smss-start, mount, / },
+  { title: "no FILE", setup: () => ({ args: ["log"] }), status: 2, stderr: /^smss86 log: missing required argument 'FILE'/ },
+  { title: "an empty FILE name", setup: () => ({ args: ["log", ""] }), status: 2, stderr: /^smss86 log: command-argument value '' is invalid for argument 'FILE'/ },
+];
+
+const diskCases: HostileCase[] = [
+  { title: "ls of a missing image", setup: () => ({ args: ["disk", "ls", "nosuch.img"] }), status: 1, stderr: /^smss86 disk ls: nosuch\.img: no such disk image$/ },
+  { title: "ls of a hive (no MBR)", setup: () => ({ args: ["disk", "ls", "h"] }), status: 1, stderr: /^smss86 disk ls: h: no C: volume to be read: MBR signature is 0x[0-9a-f]+, not 0xaa55 \(at disk offset 0x1fe\)$/ },
+  { title: "ls of /dev/zero", setup: () => ({ args: ["disk", "ls", "/dev/zero"] }), status: 1, stderr: /^smss86 disk ls: \/dev\/zero: is a character device, not a disk image/ },
+  { title: "ls of a path that is not there", setup: (dir) => ({ args: ["disk", "ls", diskCopy(dir), "/Nowhere"] }), status: 1, stderr: /^smss86 disk ls: d\.img: \/Nowhere does not exist$/ },
+  { title: "cat of a directory", setup: (dir) => ({ args: ["disk", "cat", diskCopy(dir), "C:\\Windows"] }), status: 1, stderr: /^smss86 disk cat: d\.img: \/Windows is a directory$/ },
+  { title: "cat into a full disk (/dev/full)", setup: (dir) => ({ args: ["disk", "cat", diskCopy(dir), "/syslinux.cfg"], stdout: openSync("/dev/full", "w") }), status: 1, stderr: /^smss86 disk cat: stdout: cannot write: no space left on the device$/ },
+  { title: "put of a missing source", setup: (dir) => ({ args: ["disk", "put", diskCopy(dir), "nosuch", "/x"] }), status: 1, stderr: /^smss86 disk put: nosuch: no such source file$/ },
+  { title: "put into a directory that is not there", setup: (dir) => ({ args: ["disk", "put", diskCopy(dir), "a.reg", "/NoDir/a.reg"] }), status: 1, stderr: /^smss86 disk put: d\.img: .*NoDir/ },
+  {
+    title: "put of a file larger than the volume's free space: the image unchanged",
+    setup: (dir) => (writeFileSync(join(dir, "big"), ""), truncateSync(join(dir, "big"), 60 * 2 ** 20), { args: ["disk", "put", diskCopy(dir), "big", "/big"] }),
+    status: 1,
+    stderr: /^smss86 disk put: d\.img: \/big needs \d+ clusters; the volume has \d+ free$/,
+  },
+  { title: "put into /dev/zero as the image", setup: () => ({ args: ["disk", "put", "/dev/zero", "a.reg", "/x"], outside: ["/dev/zero"] }), status: 1, stderr: /^smss86 disk put: \/dev\/zero: is a character device, not a disk image that can be replaced$/ },
+  {
+    title: "put into an image with a second hard link",
+    setup: (dir) => (linkSync(join(dir, diskCopy(dir)), join(dir, "d2.img")), { args: ["disk", "put", "d.img", "a.reg", "/a.reg"] }),
+    status: 1,
+    stderr: /^smss86 disk put: d\.img: has 2 hard links; replacing it would leave the other names with the old disk image, so it is not written$/,
+  },
+  { title: "rm of a directory that is not empty", setup: (dir) => ({ args: ["disk", "rm", diskCopy(dir), "/Windows"] }), status: 1, stderr: /^smss86 disk rm: d\.img: \/Windows is not empty$/ },
+  { title: "rm of the root", setup: (dir) => ({ args: ["disk", "rm", diskCopy(dir), "/"] }), status: 1, stderr: /^smss86 disk rm: d\.img: the root directory of the volume cannot be removed$/ },
+  { title: "rm of a file that is not there", setup: (dir) => ({ args: ["disk", "rm", diskCopy(dir), "/nope.txt"] }), status: 1, stderr: /^smss86 disk rm: d\.img: \/nope\.txt does not exist$/ },
+  { title: "mkdir below a file", setup: (dir) => ({ args: ["disk", "mkdir", diskCopy(dir), "/syslinux.cfg/sub"] }), status: 1, stderr: /^smss86 disk mkdir: d\.img: \/syslinux\.cfg is a file$/ },
+  // Misuse: exit 2.
+  { title: "an unknown subcommand", setup: () => ({ args: ["disk", "frobnicate"] }), status: 2, stderr: /^smss86 disk: unknown command 'frobnicate'/ },
+  { title: "ls without IMAGE", setup: () => ({ args: ["disk", "ls"] }), status: 2, stderr: /^smss86 disk ls: missing required argument 'IMAGE'/ },
+  { title: "cat without PATH", setup: (dir) => ({ args: ["disk", "cat", diskCopy(dir)] }), status: 2, stderr: /^smss86 disk cat: missing required argument 'PATH'/ },
+  { title: "cat of an empty PATH", setup: (dir) => ({ args: ["disk", "cat", diskCopy(dir), ""] }), status: 2, stderr: /^smss86 disk cat: command-argument value '' is invalid for argument 'PATH'\. PATH takes a path on the volume/ },
+  { title: "put without PATH", setup: (dir) => ({ args: ["disk", "put", diskCopy(dir), "a.reg"] }), status: 2, stderr: /^smss86 disk put: missing required argument 'PATH'/ },
+  { title: "a PATH with a line break", setup: (dir) => ({ args: ["disk", "mkdir", diskCopy(dir), "/A\nB"] }), status: 2, stderr: /^smss86 disk mkdir: command-argument value '\/A B' is invalid for argument 'PATH'\. PATH may not hold control characters/ },
+  { title: "too many arguments", setup: (dir) => ({ args: ["disk", "ls", diskCopy(dir), "/", "/x"] }), status: 2, stderr: /^smss86 disk ls: too many arguments for 'ls'/ },
 ];
 
 const buildCases: HostileCase[] = [
@@ -275,6 +361,16 @@ describe("hostile and mistaken input: one line, the right exit code, nothing cha
   });
   describe("smss86 boot", () => {
     for (const testCase of bootCases) it(testCase.title, () => runCase(testCase));
+  });
+  describe("smss86 boot: logs and snapshots", () => {
+    for (const testCase of bootOutputCases) it(testCase.title, () => runCase(testCase));
+  });
+  describe("smss86 log", () => {
+    for (const testCase of logCases) it(testCase.title, () => runCase(testCase));
+  });
+  describe("smss86 disk", () => {
+    beforeAll(() => ensureDefaultDisk());
+    for (const testCase of diskCases) it(testCase.title, () => runCase(testCase));
   });
   describe("smss86 build", () => {
     for (const testCase of buildCases) it(testCase.title, () => runCase(testCase), 120_000);

@@ -13,6 +13,8 @@ const BROWSER_ENTRIES = [
   "emulator/machine.ts",
   "emulator/disk/image.ts",
   "emulator/timeline.ts",
+  "emulator/snapshot.ts",
+  "emulator/serial-log.ts",
   "emulator/web/page.ts",
 ];
 

@@ -1,20 +1,17 @@
-// Boot scenarios for the smss phase tests: the default disk with a hive given as .reg text and extra files
-// (emulator/scenario.ts), booted on the real path (SeaBIOS, SYSLINUX, the kernel from the disk).
+// What the smss phase tests build their scenarios from (booted with bootMachine, the library's own API):
+// .reg fragments, REG_MULTI_SZ data, a test program for the guest, and the done event of a phase.
 import { join } from "node:path";
-import { Machine, type ObservedEvent } from "../emulator/machine.ts";
-import { loadFirmware, REPO_ROOT } from "../emulator/node.ts";
-import { prepareDisk, type DiskChanges } from "../emulator/scenario.ts";
+import type { BootedMachine, ObservedEvent, Phase } from "smss86";
+import { REPO_ROOT } from "../emulator/node.ts";
 import { buildGuestProgram } from "../images/guest.ts";
-import type { Phase } from "../src/events/index.ts";
 
 export const SM = "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\Session Manager";
-const BOOT_TIMEOUT_MS = 90_000;
 
-export interface Scenario {
-  machine: Machine;
-  disk: Uint8Array;
-  secondDisk?: Uint8Array;
-  done(phase: Phase): ObservedEvent;
+/** The machine's done event of `phase`; failing, it lists the events there were. */
+export function done(machine: BootedMachine, phase: Phase): ObservedEvent {
+  const event = machine.events.find((e) => e.phase === phase && e.status === "done");
+  if (!event) throw new Error(`no "${phase}" done event; events: ${machine.events.map((e) => `${e.phase} ${e.status}`).join(", ")}`);
+  return event;
 }
 
 /** A .reg fragment (merged over the default hive) from its body lines. */
@@ -37,27 +34,4 @@ let envdump: Promise<Uint8Array> | undefined;
 export function envdumpProgram(): Promise<Uint8Array> {
   envdump ??= buildGuestProgram(join(REPO_ROOT, "test", "guest", "envdump.ts"));
   return envdump;
-}
-
-/** Boots the changed default disk until `until` is done (or the machine ends, when `until` is undefined). */
-export async function bootScenario(
-  changes: DiskChanges,
-  options: { until?: Phase; secondDisk?: Uint8Array; beforeBoot?: (disk: Uint8Array) => void } = {},
-): Promise<Scenario> {
-  const disk = await prepareDisk(changes);
-  options.beforeBoot?.(disk);
-  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, secondDisk: options.secondDisk });
-  try {
-    if (options.until) await machine.waitForPhase(options.until, BOOT_TIMEOUT_MS);
-    else await Promise.race([machine.ended(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no end within ${BOOT_TIMEOUT_MS} ms; last event ${JSON.stringify(machine.events.at(-1))}`)), BOOT_TIMEOUT_MS))]);
-  } catch (error) {
-    await machine.stop();
-    throw new Error(`${(error as Error).message}\n--- console tail ---\n${machine.console.slice(-2000)}`);
-  }
-  const done = (phase: Phase) => {
-    const event = machine.events.find((e) => e.phase === phase && e.status === "done");
-    if (!event) throw new Error(`no "${phase}" done event; events: ${machine.events.map((e) => `${e.phase} ${e.status}`).join(", ")}`);
-    return event;
-  };
-  return { machine, disk, secondDisk: options.secondDisk, done };
 }

@@ -5,43 +5,46 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openVolume, PARTITION_START_LBA } from "../emulator/disk/image.ts";
+import { bootMachine, type BootedMachine, type BootMachineOptions, type Phase } from "smss86";
+import { PARTITION_START_LBA } from "../emulator/disk/image.ts";
 import { SYSTEM_HIVE_ON_DISK } from "../emulator/scenario.ts";
 import { FatVolume } from "../src/fat/fat.ts";
 import { splitMultiString } from "../src/config/values.ts";
 import { Hive } from "../src/hive/index.ts";
-import { bootScenario, envdumpProgram, multiSz, regFragment, SM, type Scenario } from "./scenario-helpers.ts";
+import { done, envdumpProgram, multiSz, regFragment, SM } from "./scenario-helpers.ts";
 
-const running: Scenario[] = [];
+const running: BootedMachine[] = [];
 afterAll(async () => {
-  for (const scenario of running) await scenario.machine.stop();
+  for (const machine of running) await machine.stop();
 });
-async function boot(...args: Parameters<typeof bootScenario>): Promise<Scenario> {
-  const scenario = await bootScenario(...args);
-  running.push(scenario);
-  return scenario;
+/** Boots the default disk changed as asked and waits until `until` is done (when one is given). */
+async function boot(options: BootMachineOptions, until?: Phase): Promise<BootedMachine> {
+  const machine = await bootMachine(options);
+  running.push(machine);
+  if (until) await machine.waitForPhase(until);
+  return machine;
 }
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-function hiveOnDisk(disk: Uint8Array): Hive {
-  return Hive.open(openVolume(disk).readFile(SYSTEM_HIVE_ON_DISK));
+function hiveOnDisk(machine: BootedMachine): Hive {
+  return Hive.open(machine.readFile(SYSTEM_HIVE_ON_DISK));
 }
 
 describe("the default hive", () => {
-  let scenario: Scenario;
+  let scenario: BootedMachine;
   it("boots through every phase in order", async () => {
-    scenario = await boot({ files: { "/Windows/System32/envdump.exe": await envdumpProgram() } }, { until: "ready" });
-    const done = scenario.machine.events.filter((e) => e.status === "done" && !["autochk"].includes(e.phase)).map((e) => e.phase);
-    expect(done).toEqual([
+    scenario = await boot({ files: { "/Windows/System32/envdump.exe": await envdumpProgram() } }, "ready");
+    const phasesDone = scenario.events.filter((e) => e.status === "done" && !["autochk"].includes(e.phase)).map((e) => e.phase);
+    expect(phasesDone).toEqual([
       "smss-start", "mount", "system-info", "hive", "environment", "object-namespace", "boot-execute",
       "volume-write", "renames", "paging-files", "dynamic-environment", "ready",
     ]);
-    expect(scenario.machine.events.filter((e) => e.status === "failed")).toEqual([]);
-    expect(scenario.done("system-info").data!.commandLine).toMatch(/ ro init=\/Windows\/System32\/smss\.exe/);
+    expect(scenario.events.filter((e) => e.status === "failed")).toEqual([]);
+    expect(done(scenario, "system-info").data!.commandLine).toMatch(/ ro init=\/Windows\/System32\/smss\.exe/);
   });
 
   it("sets the Environment values in order, REG_EXPAND_SZ expanded", () => {
-    const variables = scenario.done("environment").data!.variables as { name: string; value: string; expanded: boolean }[];
+    const variables = done(scenario, "environment").data!.variables as { name: string; value: string; expanded: boolean }[];
     const value = (name: string) => variables.find((v) => v.name === name);
     expect(variables[0]).toEqual({ name: "SystemRoot", value: "C:\\Windows", expanded: false });
     expect(value("ComSpec")).toEqual({ name: "ComSpec", value: "C:\\Windows\\system32\\cmd.exe", expanded: true });
@@ -52,7 +55,7 @@ describe("the default hive", () => {
   });
 
   it("links the DOS devices to the guest's devices", () => {
-    const links = scenario.done("object-namespace").data!.links as { name: string; target: string; resolves: string }[];
+    const links = done(scenario, "object-namespace").data!.links as { name: string; target: string; resolves: string }[];
     const link = (name: string) => links.find((l) => l.name === name);
     expect(link("\\GLOBAL??\\COM1")).toMatchObject({ target: "\\Device\\Serial0", resolves: "char 4:64" });
     expect(link("\\GLOBAL??\\COM2")).toMatchObject({ resolves: "char 4:65" });
@@ -64,27 +67,27 @@ describe("the default hive", () => {
     expect(link("\\GLOBAL??\\LPT1")).toMatchObject({ target: "\\Device\\Parallel0", resolves: "char 6:0" });
     expect(link("\\GLOBAL??\\LPT2")).toMatchObject({ resolves: "missing" });
     expect(link("\\GLOBAL??\\C:")).toMatchObject({ target: "\\Device\\HarddiskVolume1", resolves: "directory" });
-    expect(scenario.done("object-namespace").data!.volumes).toEqual([{ device: "\\Device\\HarddiskVolume1", letter: "C:", blockDevice: "/dev/sda1", mounted: true }]);
+    expect(done(scenario, "object-namespace").data!.volumes).toEqual([{ device: "\\Device\\HarddiskVolume1", letter: "C:", blockDevice: "/dev/sda1", mounted: true }]);
   });
 
   it("runs autochk on the clean boot volume without checking it, then remounts C: read-write", () => {
-    expect(scenario.done("autochk").data).toMatchObject({ volume: "C:", blockDevice: "/dev/sda1", dirty: false, checked: false });
-    expect(scenario.done("boot-execute").data).toMatchObject({
+    expect(done(scenario, "autochk").data).toMatchObject({ volume: "C:", blockDevice: "/dev/sda1", dirty: false, checked: false });
+    expect(done(scenario, "boot-execute").data).toMatchObject({
       commands: [{ line: "autocheck autochk *", image: "/NT/??/C:/Windows/system32/autochk.exe", exitCode: 0 }],
       remountedReadWrite: true,
     });
   });
 
   it("activates the page file as swap and writes ExistingPageFiles and the dynamic variables back", async () => {
-    const paging = scenario.done("paging-files").data!;
+    const paging = done(scenario, "paging-files").data!;
     expect(paging.files).toEqual([expect.objectContaining({ path: "\\??\\C:\\pagefile.sys", sizeMiB: 4, active: true })]);
     expect(paging.swaps).toMatch(/\/pagefile\.sys\s+file\s+4092\s/);
-    scenario.machine.sendConsole("shutdown\n");
-    await scenario.machine.ended();
-    const hive = hiveOnDisk(scenario.disk);
+    await scenario.type("shutdown\n");
+    await scenario.waitForEnd();
+    const hive = hiveOnDisk(scenario);
     const sm = hive.key("ControlSet001\\Control\\Session Manager")!;
     expect(splitMultiString(sm.subkey("Memory Management")!.value("ExistingPageFiles")!.data)).toEqual(["\\??\\C:\\pagefile.sys"]);
-    const written = scenario.done("dynamic-environment").data!.written as { name: string; value: string }[];
+    const written = done(scenario, "dynamic-environment").data!.written as { name: string; value: string }[];
     expect(written.map((w) => w.name)).toEqual(["OS", "PROCESSOR_ARCHITECTURE", "PROCESSOR_LEVEL", "PROCESSOR_IDENTIFIER", "PROCESSOR_REVISION", "NUMBER_OF_PROCESSORS"]);
     expect(sm.subkey("Environment")!.value("PROCESSOR_IDENTIFIER")!.asString()).toMatch(/^x86 Family \d+ Model \d+ Stepping \d+, \S+$/);
     expect(sm.subkey("Environment")!.value("NUMBER_OF_PROCESSORS")!.asString()).toBe("1");
@@ -95,20 +98,18 @@ describe("scenario hives", () => {
   it("a BootExecute program sees the environment, is searched along Path, and missing ones are skipped", async () => {
     const scenario = await boot(
       {
-        hive: {
-          merge: true,
-          regText: regFragment(`[${SM}]`, `"BootExecute"=${multiSz(["autocheck autochk *", "nosuchprogram", "envdump 5", "async envdump"])}`, "", `[${SM}\\Environment]`, `"SMSS86_TEST"="from the hive"`),
+        hive: { merge: regFragment(`[${SM}]`, `"BootExecute"=${multiSz(["autocheck autochk *", "nosuchprogram", "envdump 5", "async envdump"])}`, "", `[${SM}\\Environment]`, `"SMSS86_TEST"="from the hive"`),
         },
         files: { "/Windows/envdump.exe": await envdumpProgram() },
       },
-      { until: "ready" },
+      "ready",
     );
-    const commands = scenario.done("boot-execute").data!.commands as Record<string, unknown>[];
+    const commands = done(scenario, "boot-execute").data!.commands as Record<string, unknown>[];
     expect(commands[1]).toMatchObject({ line: "nosuchprogram", skipped: expect.stringMatching(/nosuchprogram\.exe not found/) });
     // Path lists C:\Windows\system32 before C:\Windows: the second is where envdump.exe is.
     expect(commands[2]).toMatchObject({ line: "envdump 5", image: "/NT/??/C:/Windows/envdump.exe", exitCode: 5 });
     expect(commands[3]).toMatchObject({ line: "async envdump", async: true });
-    const report = scenario.machine.events.find((e) => (e.phase as string) === "test-program")!.data!;
+    const report = scenario.events.find((e) => (e.phase as string) === "test-program")!.data!;
     expect(report.ppid).toBe(1);
     expect(report.environ).toContain("SMSS86_TEST=from the hive");
     expect(report.environ).toContain("ComSpec=C:\\Windows\\system32\\cmd.exe");
@@ -118,9 +119,7 @@ describe("scenario hives", () => {
   it("renames, deletes and replaces in order across both values, refusing escapes, and deletes both values", async () => {
     const scenario = await boot(
       {
-        hive: {
-          merge: true,
-          regText: regFragment(
+        hive: { merge: regFragment(
             `[${SM}]`,
             `"PendingFileRenameOperations"=${multiSz([
               "\\??\\C:\\Temp\\a.txt", "\\??\\C:\\Temp\\a-renamed.txt",
@@ -141,21 +140,21 @@ describe("scenario hives", () => {
           "/Temp/taken.txt": "T",
         },
       },
-      { until: "ready" },
+      "ready",
     );
-    const operations = scenario.done("renames").data!.operations as Record<string, unknown>[];
+    const operations = done(scenario, "renames").data!.operations as Record<string, unknown>[];
     expect(operations.map((o) => o.result)).toEqual(["done", "done", "done", "failed", "failed", "done"]);
     expect(operations[3].reason).toMatch(/target exists/);
     expect(operations[4].reason).toMatch(/climbs out of its volume/);
-    scenario.machine.sendConsole("shutdown\n");
-    await scenario.machine.ended();
-    const volume = openVolume(scenario.disk);
+    await scenario.type("shutdown\n");
+    await scenario.waitForEnd();
+    const volume = scenario.volume();
     const names = volume.list("/Temp").map((e) => e.name).sort();
     expect(names).toEqual(["a-final.txt", "b.txt", "old.sys", "taken.txt"]);
     expect(text(volume.readFile("/Temp/a-final.txt"))).toBe("A");
     expect(text(volume.readFile("/Temp/old.sys"))).toBe("NEW");
     expect(text(volume.readFile("/Temp/taken.txt"))).toBe("T");
-    const sm = hiveOnDisk(scenario.disk).key("ControlSet001\\Control\\Session Manager")!;
+    const sm = hiveOnDisk(scenario).key("ControlSet001\\Control\\Session Manager")!;
     for (const name of ["PendingFileRenameOperations", "PendingFileRenameOperations2", "PendingFileRenameJournal", "PendingFileRenameProgress"]) {
       expect(sm.value(name), name).toBeUndefined();
     }
@@ -164,28 +163,26 @@ describe("scenario hives", () => {
   it("a subst drive from DOS Devices leads into its directory", async () => {
     const scenario = await boot(
       {
-        hive: {
-          merge: true,
-          regText: regFragment(`[${SM}\\DOS Devices]`, `"S:"="\\\\??\\\\C:\\\\Temp"`, "", `[${SM}]`, `"PendingFileRenameOperations"=${multiSz(["\\??\\S:\\in-subst.txt", "\\??\\S:\\moved.txt"])}`),
+        hive: { merge: regFragment(`[${SM}\\DOS Devices]`, `"S:"="\\\\??\\\\C:\\\\Temp"`, "", `[${SM}]`, `"PendingFileRenameOperations"=${multiSz(["\\??\\S:\\in-subst.txt", "\\??\\S:\\moved.txt"])}`),
         },
         files: { "/Temp/in-subst.txt": "S" },
       },
-      { until: "ready" },
+      "ready",
     );
-    const links = scenario.done("object-namespace").data!.links as { name: string; target: string; resolves: string }[];
+    const links = done(scenario, "object-namespace").data!.links as { name: string; target: string; resolves: string }[];
     expect(links.find((l) => l.name === "\\GLOBAL??\\S:")).toEqual({ name: "\\GLOBAL??\\S:", target: "\\??\\C:\\Temp", resolves: "directory" });
-    expect((scenario.done("renames").data!.operations as Record<string, unknown>[])[0]).toMatchObject({ result: "done" });
-    scenario.machine.sendConsole("shutdown\n");
-    await scenario.machine.ended();
-    expect(text(openVolume(scenario.disk).readFile("/Temp/moved.txt"))).toBe("S");
+    expect((done(scenario, "renames").data!.operations as Record<string, unknown>[])[0]).toMatchObject({ result: "done" });
+    await scenario.type("shutdown\n");
+    await scenario.waitForEnd();
+    expect(text(scenario.volume().readFile("/Temp/moved.txt"))).toBe("S");
   });
 
   it("sizes page files: ?: takes the first volume, no numbers means system-managed, max < min means max = min", async () => {
     const scenario = await boot(
-      { hive: { merge: true, regText: regFragment(`[${SM}\\Memory Management]`, `"PagingFiles"=${multiSz(["C:\\second.sys 20 4", "?:\\pagefile.sys", "Q:\\nowhere.sys 16"])}`) } },
-      { until: "ready" },
+      { hive: { merge: regFragment(`[${SM}\\Memory Management]`, `"PagingFiles"=${multiSz(["C:\\second.sys 20 4", "?:\\pagefile.sys", "Q:\\nowhere.sys 16"])}`) } },
+      "ready",
     );
-    const paging = scenario.done("paging-files").data!;
+    const paging = done(scenario, "paging-files").data!;
     const files = paging.files as Record<string, unknown>[];
     expect(files[0]).toMatchObject({ path: "\\??\\C:\\second.sys", minMiB: 20, maxMiB: 20, sizeMiB: 20, active: true });
     // 64 MiB of RAM: system-managed is 1.5 x RAM (rounded up to whole MiB), more than the disk holds, so cut down.
@@ -197,12 +194,14 @@ describe("scenario hives", () => {
   }, 180_000);
 
   it("a DOS Devices value that cannot become a link stops the machine with 0xC000021A, on the console and the VGA screen", async () => {
-    const scenario = await boot({ hive: { merge: true, regText: regFragment(`[${SM}\\DOS Devices]`, `"BAD"=dword:00000001`) } });
-    expect(scenario.machine.outcome).toMatchObject({ kind: "stop", code: 0xc000021a });
-    expect((scenario.machine.outcome as { reason: string }).reason).toMatch(/DOS Devices\\BAD: is REG_DWORD, not REG_SZ/);
-    expect(scenario.machine.console).toMatch(/\*\*\* STOP: 0xC000021A/);
-    expect(scenario.machine.screenText()).toMatch(/\*\*\* STOP: 0xC000021A/);
-    expect(scenario.machine.screenText().replaceAll("\n", "")).toMatch(/DOS Devices\\BAD/);
+    const scenario = await boot({ hive: { merge: regFragment(`[${SM}\\DOS Devices]`, `"BAD"=dword:00000001`) } });
+    const stop = await scenario.expectStop();
+    expect(stop.code).toBe(0xc000021a);
+    expect(scenario.outcome).toMatchObject({ kind: "stop", code: 0xc000021a });
+    expect((scenario.outcome as { reason: string }).reason).toMatch(/DOS Devices\\BAD: is REG_DWORD, not REG_SZ/);
+    expect(scenario.console).toMatch(/\*\*\* STOP: 0xC000021A/);
+    expect(scenario.screenText()).toMatch(/\*\*\* STOP: 0xC000021A/);
+    expect(scenario.screenText().replaceAll("\n", "")).toMatch(/DOS Devices\\BAD/);
   });
 });
 
@@ -211,8 +210,7 @@ describe("hostile values", () => {
     const scenario = await boot(
       {
         hive: {
-          merge: true,
-          regText: regFragment(
+          merge: regFragment(
             `[${SM}]`,
             `"BootExecute"=${multiSz(Array.from({ length: 10_000 }, (_, i) => (i === 0 ? "autocheck autochk *" : "nosuch")))}`,
             `"PendingFileRenameOperations"=${multiSz(["\\??\\C:\\Temp\\..\\..\\..\\keep.txt", "", "", "\\??\\C:\\Temp\\x", "\\??\\Q:\\nowhere", ""])}`,
@@ -228,22 +226,22 @@ describe("hostile values", () => {
         },
         files: { "/Temp/keep.txt": "K", "/keep.txt": "root" },
       },
-      { until: "ready" },
+      "ready",
     );
-    const commands = scenario.done("boot-execute").data!.commands as Record<string, unknown>[];
+    const commands = done(scenario, "boot-execute").data!.commands as Record<string, unknown>[];
     expect(commands[0]).toMatchObject({ skipped: "beyond the first 256 commands", line: "(9744 more lines)" });
     expect(commands.filter((c) => typeof c.skipped === "string" && /nosuch\.exe not found/.test(c.skipped as string))).toHaveLength(255);
-    const environment = scenario.done("environment").data!;
+    const environment = done(scenario, "environment").data!;
     expect((environment.variables as { name: string; value: string }[]).find((v) => v.name === "HUGE")!.value).toHaveLength(65_536);
     expect(environment.problems).toEqual([
       expect.stringMatching(/Environment\\NUMBER: is REG_DWORD, not REG_SZ or REG_EXPAND_SZ; skipped/),
       expect.stringMatching(/unnamed \(default\) value names no variable; skipped/),
     ]);
-    const renames = scenario.done("renames").data!.operations as Record<string, unknown>[];
+    const renames = done(scenario, "renames").data!.operations as Record<string, unknown>[];
     expect(renames.map((o) => o.result)).toEqual(["failed", "failed", "failed"]);
     expect(renames[0].reason).toMatch(/climbs out of its volume/);
     expect(renames[1].reason).toMatch(/not an absolute NT path/);
-    const paging = scenario.done("paging-files").data!;
+    const paging = done(scenario, "paging-files").data!;
     expect(paging.problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/huge\.sys: 4000 MiB do not fit/),
@@ -253,9 +251,9 @@ describe("hostile values", () => {
       ]),
     );
     expect((paging.files as Record<string, unknown>[]).map((f) => f.path)).toContain("\\??\\C:\\ok.sys");
-    scenario.machine.sendConsole("shutdown\n");
-    await scenario.machine.ended();
-    const volume = openVolume(scenario.disk);
+    await scenario.type("shutdown\n");
+    await scenario.waitForEnd();
+    const volume = scenario.volume();
     expect(text(volume.readFile("/Temp/keep.txt"))).toBe("K");
     expect(text(volume.readFile("/keep.txt"))).toBe("root");
   }, 300_000);
@@ -286,17 +284,17 @@ describe("autochk", () => {
     writeFileSync(join(work, "damaged.img"), bytes);
     expect(spawnSync("fsck.fat", ["-n", join(work, "damaged.img")]).status).not.toBe(0);
 
-    const scenario = await boot({}, { until: "ready", secondDisk: bytes });
-    const namespace = scenario.done("object-namespace").data!;
+    const scenario = await boot({ secondDisk: bytes }, "ready");
+    const namespace = done(scenario, "object-namespace").data!;
     // Mounted only after autochk has checked it.
     expect(namespace.volumes).toContainEqual({ device: "\\Device\\HarddiskVolume2", letter: "D:", blockDevice: "/dev/sdb", mounted: false });
-    const checks = scenario.machine.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    const checks = scenario.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
     const d = checks.find((c) => c.volume === "D:")!;
     expect(d).toMatchObject({ dirty: true, checked: true });
     expect((d.findings as { kind: string }[]).map((f) => f.kind).sort()).toEqual(["dirty", "fat-copies-differ", "lost-chain", "size-mismatch"]);
-    expect(scenario.machine.console).toMatch(/autochk: D:\/LONG\.TXT: size 50000 needs/);
-    scenario.machine.sendConsole("shutdown\n");
-    await scenario.machine.ended();
+    expect(scenario.console).toMatch(/autochk: D:\/LONG\.TXT: size 50000 needs/);
+    await scenario.type("shutdown\n");
+    await scenario.waitForEnd();
     // The guest mounted D: read-write after the check; a clean shutdown is not there yet, so look at the
     // volume as autochk left it: only the dirty bit that the mount set again may differ.
     const after = scenario.secondDisk!.slice();
@@ -310,9 +308,8 @@ describe("autochk", () => {
   it("a hive log that a power cut left with a broken cluster chain is not read while the hive is clean; autochk repairs it", async () => {
     const log = "/Windows/System32/config/SYSTEM.LOG1";
     const scenario = await boot(
-      { files: { [log]: new Uint8Array(3 * 4096).fill(7) } },
       {
-        until: "ready",
+        files: { [log]: new Uint8Array(3 * 4096).fill(7) },
         beforeBoot: (disk) => {
           const partition = disk.subarray(PARTITION_START_LBA * 512);
           const volume = FatVolume.open(partition);
@@ -322,18 +319,18 @@ describe("autochk", () => {
           partition[37] |= 1;
         },
       },
+      "ready",
     );
-    expect(scenario.done("hive").data).toMatchObject({ state: "clean", unreadableLogs: [] });
-    const checks = scenario.machine.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    expect(done(scenario, "hive").data).toMatchObject({ state: "clean", unreadableLogs: [] });
+    const checks = scenario.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
     expect((checks[0].findings as { kind: string; path?: string }[]).find((f) => f.kind === "bad-chain")?.path).toBe(log);
-    expect(scenario.machine.events.some((e) => e.phase === "restart")).toBe(true);
+    expect(scenario.events.some((e) => e.phase === "restart")).toBe(true);
   });
 
   it("repairs the boot volume while it is read-only, restarts the machine and boots clean", async () => {
     const scenario = await boot(
-      { files: { "/Temp/BIG.TXT": "y".repeat(5000) } },
       {
-        until: "ready",
+        files: { "/Temp/BIG.TXT": "y".repeat(5000) },
         beforeBoot: (disk) => {
           const partition = disk.subarray(PARTITION_START_LBA * 512);
           partition[37] |= 1;
@@ -347,16 +344,17 @@ describe("autochk", () => {
           throw new Error("BIG.TXT not found");
         },
       },
+      "ready",
     );
-    const checks = scenario.machine.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    const checks = scenario.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
     expect(checks[0]).toMatchObject({ volume: "C:", dirty: true, checked: true });
     expect((checks[0].findings as { kind: string }[]).map((f) => f.kind)).toEqual(["dirty", "size-mismatch"]);
-    const restart = scenario.machine.events.findIndex((e) => e.phase === "restart");
+    const restart = scenario.events.findIndex((e) => e.phase === "restart");
     expect(restart).toBeGreaterThan(0);
     // The second boot: smss starts again, finds C: clean, and gets to ready.
-    expect(scenario.machine.events.slice(restart).filter((e) => e.phase === "smss-start" && e.status === "done")).toHaveLength(1);
+    expect(scenario.events.slice(restart).filter((e) => e.phase === "smss-start" && e.status === "done")).toHaveLength(1);
     expect(checks[1]).toMatchObject({ volume: "C:", dirty: false, checked: false });
-    const volume = openVolume(scenario.disk);
+    const volume = scenario.volume();
     expect(volume.stat("/Temp/BIG.TXT")!.size).toBe(Math.ceil(5000 / volume.layout.clusterSize) * volume.layout.clusterSize);
   });
 });

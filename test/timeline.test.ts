@@ -157,6 +157,9 @@ describe("smss86 boot --timeline", () => {
       timeout: 30_000,
     });
     expect(result.status).toBe(2);
-    expect(result.stderr.toString()).toMatch(/^smss86 boot: .*--timeline takes a file ending in .svg or .html, not "[^"]*boot\.png".*\n$/);
+    const png = join(dir, "boot.png");
+    expect(result.stderr.toString()).toBe(
+      `smss86 boot: option '--timeline <FILE>' argument '${png}' is invalid. --timeline takes a file ending in .svg or .html, not "${png}" (see "smss86 boot --help")\n`,
+    );
   });
 });

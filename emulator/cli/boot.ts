@@ -1,13 +1,17 @@
 // `smss86 boot`: boots a disk headless, streams the guest console, reports phases, ends with a summary.
 // The machine's modules load only when a boot runs: declaring the command (for --help, for other commands)
 // costs nothing.
+import { dirname, relative, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PHASES } from "../../src/events/index.ts";
 import type { Machine, ObservedEvent, Outcome } from "../machine.ts";
-import { FileLock } from "../files.ts";
-import { action, fileName, integerIn, type Settle } from "./common.ts";
+import { FileLock, GiB, LogFile } from "../files.ts";
+import { action, EXIT_USAGE, fileName, integerIn, type Settle } from "./common.ts";
 import type { HiveSource } from "../scenario.ts";
 import { timelineFileProblem, writeTimeline } from "./timeline-file.ts";
+import { encodeSnapshot, machineOrigin, originMismatch, SnapshotError, type SnapshotHeader } from "../snapshot.ts";
+import { formatEnd, formatHeader, formatLine, type LogEnd, type LogHeader } from "../serial-log.ts";
+import { encodeEvent } from "../../src/events/index.ts";
 
 const QUIT_KEY = 0x1d; // Ctrl-]
 
@@ -35,6 +39,10 @@ interface BootOptions {
   hiveMerge?: string;
   saveDisk?: string;
   timeline?: string;
+  consoleLog?: string;
+  probeLog?: string;
+  snapshot?: string;
+  fromSnapshot?: string;
   timeout?: number;
   memory: number;
   jit?: boolean;
@@ -70,8 +78,17 @@ export function declareBoot(program: Command, settle: Settle): void {
         .argParser(integerIn("--memory", MEMORY_MIB.min, MEMORY_MIB.max, "MiB", " (the guest needs 8; v86 holds less than 2 GiB)")),
     )
     .option("--jit", "turn on v86's x86-to-wasm JIT (slower to boot; may help long runs)")
-    .option("-q, --quiet", "no progress line per phase")
-    .action(action("smss86 boot", settle, boot));
+    .addOption(new Option("--console-log <FILE>", "keep the console (COM1) in FILE, a line per guest line with host time").argParser(fileName("--console-log")))
+    .addOption(new Option("--probe-log <FILE>", "keep the probe channel (COM2) in FILE, an event per line with host time").argParser(fileName("--probe-log")))
+    .addOption(new Option("--snapshot <FILE>", "save the machine's state to FILE when --until is reached").argParser(fileName("--snapshot")))
+    .addOption(new Option("--from-snapshot <FILE>", "start from a state saved with --snapshot (made from the same images)").argParser(fileName("--from-snapshot")))
+    .option("-q, --quiet", "no progress while booting")
+    .hook("preAction", (command) => {
+      if (command.opts<BootOptions>().snapshot !== undefined && command.opts<BootOptions>().until === undefined) {
+        command.error(`--snapshot needs --until: the state is saved when that phase is done`, { exitCode: EXIT_USAGE, code: "smss86.usage" });
+      }
+    })
+    .action(action("smss86 boot", settle, (options: BootOptions, command: Command) => boot(options, command.getOptionValueSource("memory") === "cli")));
 }
 
 function timelineFile(text: string): string {
@@ -101,17 +118,45 @@ function secondsUpTo(max: number): (text: string) => number {
   };
 }
 
-async function boot(options: BootOptions): Promise<number> {
-  // The report's file is claimed first: a path that cannot be written fails now, not after the boot.
-  const report = options.json === undefined ? undefined : await FileLock.acquire(options.json, "report");
+/** The files a boot writes, claimed before it starts: a path that cannot be written fails now, not after the boot. */
+interface Outputs {
+  report?: FileLock;
+  snapshot?: FileLock;
+  consoleLog?: LogFile;
+  probeLog?: LogFile;
+  /** The logs got their end marker. */
+  logsEnded?: boolean;
+}
+
+async function boot(options: BootOptions, memoryGiven: boolean): Promise<number> {
+  const outputs: Outputs = {};
   try {
-    return await runBoot(options, report);
+    if (options.json !== undefined) outputs.report = await FileLock.acquire(options.json, "report");
+    if (options.snapshot !== undefined) outputs.snapshot = await FileLock.acquire(options.snapshot, "snapshot");
+    if (options.consoleLog !== undefined) outputs.consoleLog = await LogFile.create(options.consoleLog, "console log");
+    if (options.probeLog !== undefined) outputs.probeLog = await LogFile.create(options.probeLog, "probe log");
+    writeLogHeaders(outputs, { disk: options.disk ?? "default disk", started: new Date().toISOString() });
+    return await runBoot(options, memoryGiven, outputs);
   } finally {
-    report?.release();
+    // A boot that failed before its machine ran still ends its logs: a follower would wait for ever.
+    if (!outputs.logsEnded) endLogs(outputs, { result: "error", wallMs: 0 });
+    outputs.report?.release();
+    outputs.snapshot?.release();
+    outputs.consoleLog?.close();
+    outputs.probeLog?.close();
   }
 }
 
-async function runBoot(options: BootOptions, reportFile: FileLock | undefined): Promise<number> {
+/** A snapshot holds the whole guest memory (below 2 GiB) and the disk (at most 2 GiB). */
+const SNAPSHOT_LIMIT = 4 * GiB;
+
+async function readSnapshot(file: string): Promise<{ header: SnapshotHeader; state: ArrayBuffer }> {
+  const [{ readRequired }, { decodeSnapshot }] = await Promise.all([import("../files.ts"), import("../snapshot.ts")]);
+  return decodeSnapshot(await readRequired(file, { what: "snapshot", limit: SNAPSHOT_LIMIT }), file);
+}
+
+async function runBoot(options: BootOptions, memoryGiven: boolean, outputs: Outputs): Promise<number> {
+  const reportFile = outputs.report;
   const [{ ensureDefaultDisk }, { describeOutcome, Machine, MachineEndedError, MachineTimeoutError }, { loadDiskImage, loadFirmware }] = await Promise.all([
     import("../../images/disk.ts"),
     import("../machine.ts"),
@@ -119,10 +164,16 @@ async function runBoot(options: BootOptions, reportFile: FileLock | undefined): 
   ]);
   const until = options.until;
   const timeoutS = options.timeout ?? (until ? 120 : undefined);
-  const memoryMiB = options.memory;
+  const snapshot = options.fromSnapshot === undefined ? undefined : await readSnapshot(options.fromSnapshot);
+  if (snapshot && until && snapshot.header.phasesDone.includes(until)) {
+    throw new SnapshotError(options.fromSnapshot!, `was saved after phase "${until}" was done: --until ${until} would never come`);
+  }
+  // A snapshot's machine has the memory it was saved with; --memory may only say the same.
+  const memoryMiB = snapshot && !memoryGiven ? snapshot.header.memoryMiB : options.memory;
 
+  const status = new StatusLine(!options.quiet && process.stderr.isTTY === true);
   const [dim, plain] = process.stderr.isTTY ? ["\x1b[2m", "\x1b[0m"] : ["", ""];
-  const progress = (line: string) => process.stderr.write(`${dim}[smss86] ${line}${plain}\n`);
+  const progress = (line: string) => status.above(`${dim}[smss86] ${line}${plain}\n`);
   const diskFile = options.disk ?? (await ensureDefaultDisk({ log: progress }));
   const disk = loadDiskImage(diskFile);
   const hiveFile = options.hive ?? options.hiveMerge;
@@ -145,14 +196,32 @@ async function runBoot(options: BootOptions, reportFile: FileLock | undefined): 
     }
   };
 
-  progress(`booting ${diskFile} (${memoryMiB} MiB)`);
-  const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, memoryMiB, jit: options.jit ?? false });
-  machine.onConsole((bytes) => process.stdout.write(bytes));
-  machine.onEvent((e) => {
-    if (!options.quiet) progress(`${(e.hostMs / 1000).toFixed(2)} s  ${e.instructions.toExponential(2)} instr  ${e.phase} ${e.status}`);
-  });
+  const firmware = loadFirmware();
+  // Hashed before the guest runs: the disk as booted, not as the guest changes it.
+  const origin = snapshot || outputs.snapshot ? await machineOrigin(firmware, disk, memoryMiB) : undefined;
+  if (snapshot && origin) {
+    const mismatch = originMismatch(snapshot.header, { ...origin, diskName: diskFile });
+    if (mismatch) throw new SnapshotError(options.fromSnapshot!, `${mismatch}; not started`);
+  }
 
-  const quit = attachStdin(machine);
+  progress(snapshot ? `starting from ${options.fromSnapshot} (saved after ${snapshot.header.phasesDone.at(-1) ?? "no phase"}; ${diskFile}, ${memoryMiB} MiB)` : `booting ${diskFile} (${memoryMiB} MiB)`);
+  const machine = await Machine.start({
+    firmware,
+    boot: { kind: "disk", disk },
+    memoryMiB,
+    jit: options.jit ?? false,
+    ...(snapshot ? { initialState: snapshot.state } : {}),
+  });
+  const logs = recordLogs(machine, outputs);
+  machine.onConsole((bytes) => status.console(bytes));
+  machine.onEvent((e) => {
+    if (options.quiet) return;
+    if (status.live) status.phase(`${e.phase} ${e.status}`);
+    else progress(`${(e.hostMs / 1000).toFixed(2)} s  ${e.instructions.toExponential(2)} instr  ${e.phase} ${e.status}`);
+  });
+  status.start(machine);
+
+  const quit = attachStdin(machine, snapshot?.header.phasesDone.includes("ready") ?? false);
   const finished: Promise<{ result: BootReport["result"]; reason?: string }> = (async () => {
     const deadline = timeoutS === undefined ? undefined : timeoutS * 1000;
     if (until) {
@@ -189,7 +258,12 @@ async function runBoot(options: BootOptions, reportFile: FileLock | undefined): 
   quit.detach();
   const wallMs = machine.elapsedMs();
   const instructions = machine.instructions();
+  const savedState = result === "ok" && outputs.snapshot ? await machine.saveState() : undefined;
+  // v86 keeps a restored disk in a buffer of its own: read it before the emulator is freed.
+  const finalDisk = machine.diskBytes() ?? disk;
   await machine.stop();
+  status.stop();
+  logs.end({ result, wallMs: Math.round(wallMs) });
 
   const report: BootReport = {
     result,
@@ -210,10 +284,16 @@ async function runBoot(options: BootOptions, reportFile: FileLock | undefined): 
   // The summary first: should the report fail to be written, what the boot found is still shown.
   process.stderr.write(summary(report));
   await reportFile?.replace(new TextEncoder().encode(JSON.stringify(report, null, 2) + "\n"), "report");
-  if (options.timeline) writeTimeline(options.timeline, machine, { hostMs: wallMs, instructions }, { disk: diskFile, memoryMiB });
+  if (savedState && origin && outputs.snapshot) {
+    const phasesDone = [...(snapshot?.header.phasesDone ?? []), ...machine.events.filter((e) => e.status === "done").map((e) => e.phase)];
+    const header: SnapshotHeader = { format: 1, ...origin, diskName: diskFile, phasesDone, savedAt: new Date().toISOString() };
+    await outputs.snapshot.replace(encodeSnapshot(header, savedState), "snapshot");
+    progress(`saved the machine's state to ${options.snapshot} (${(savedState.byteLength / 2 ** 20).toFixed(0)} MiB)`);
+  }
+  if (options.timeline) await writeTimeline(options.timeline, machine, { hostMs: wallMs, instructions }, { disk: diskFile, memoryMiB });
   if (options.saveDisk) {
     const { replaceFile } = await import("../files.ts");
-    await replaceFile(options.saveDisk, "disk image", () => disk);
+    await replaceFile(options.saveDisk, "disk image", () => finalDisk);
   }
   return result === "ok" || result === "power-off" || result === "quit" ? 0 : 1;
 }
@@ -230,7 +310,7 @@ const CONSOLE_READ_AHEAD = 64 * 1024;
  * UART), then fed at the serial line's rate: v86's UART queues whatever it is given, so an endless input
  * (/dev/zero) would otherwise fill the host's memory. At most CONSOLE_READ_AHEAD bytes wait on the host.
  */
-function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; detach: () => void } {
+function attachStdin(machine: Machine, readyAlready: boolean): { promise: Promise<{ result: "quit" }>; detach: () => void } {
   const stdin = process.stdin;
   let resolveQuit: (v: { result: "quit" }) => void = () => {};
   const promise = new Promise<{ result: "quit" }>((resolve) => (resolveQuit = resolve));
@@ -251,7 +331,8 @@ function attachStdin(machine: Machine): { promise: Promise<{ result: "quit" }>; 
     }
     if (waitingBytes < CONSOLE_READ_AHEAD / 2 && stdin.isPaused()) stdin.resume();
   };
-  machine.waitForPhase("ready", Infinity).then(
+  const ready = readyAlready ? Promise.resolve() : machine.waitForPhase("ready", Infinity);
+  ready.then(
     () => {
       feeder = setInterval(feed, CONSOLE_SLICE_MS);
       feed();
@@ -308,4 +389,119 @@ export function summary(report: BootReport): string {
     );
   }
   return lines.join("\n") + "\n";
+}
+
+/** How often the live line is redrawn: elapsed time and instructions move on between phase events. */
+const STATUS_REFRESH_MS = 200;
+
+/**
+ * Progress on a terminal: one line at the bottom of stderr, rewritten in place with the current phase, the
+ * wall time and the guest instructions so far. The guest console shares the terminal, so the line is wiped
+ * before console output and drawn again only where the console's cursor is at the start of a line (it
+ * would otherwise overwrite what the guest is half-way through printing). Off the terminal (or with
+ * --quiet) it is inert and console bytes go straight to stdout.
+ */
+class StatusLine {
+  private shown = false;
+  private consoleAtLineStart = true;
+  private currentPhase = "starting";
+  private machine: Machine | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(readonly live: boolean) {}
+
+  start(machine: Machine): void {
+    this.machine = machine;
+    if (!this.live) return;
+    this.timer = setInterval(() => this.draw(), STATUS_REFRESH_MS);
+    // The line alone must not keep the process alive should the boot end by an error.
+    this.timer.unref();
+    this.draw();
+  }
+
+  phase(text: string): void {
+    this.currentPhase = text;
+    this.draw();
+  }
+
+  /** A line of the host's own, printed above the live line. */
+  above(text: string): void {
+    this.wipe();
+    process.stderr.write(text);
+    this.draw();
+  }
+
+  console(bytes: Uint8Array): void {
+    this.wipe();
+    process.stdout.write(bytes);
+    this.consoleAtLineStart = bytes[bytes.length - 1] === 0x0a;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.wipe();
+  }
+
+  private wipe(): void {
+    if (!this.shown) return;
+    process.stderr.write("\r\x1b[K");
+    this.shown = false;
+  }
+
+  private draw(): void {
+    if (!this.live || !this.machine || this.timer === undefined || !this.consoleAtLineStart) return;
+    const { hostMs, instructions } = this.machine.mark();
+    const line = `[smss86] ${(hostMs / 1000).toFixed(1).padStart(5)} s  ${instructions.toExponential(2)} instr  ${this.currentPhase}`;
+    // A pseudo-terminal nobody sized reports 0 columns.
+    const width = process.stderr.columns || 80;
+    process.stderr.write(`\r\x1b[K\x1b[2m${line.slice(0, Math.max(0, width - 1))}\x1b[0m`);
+    this.shown = true;
+  }
+}
+
+/** The console log names the probe log written beside it, so that `smss86 log` finds the phases. */
+function writeLogHeaders(outputs: Outputs, header: LogHeader): void {
+  const { consoleLog, probeLog } = outputs;
+  if (consoleLog) {
+    const probeName = probeLog ? relative(dirname(resolve(consoleLog.path)), resolve(probeLog.path)) : undefined;
+    consoleLog.append(formatHeader("console", { ...header, ...(probeName ? { probeLog: probeName } : {}) }));
+  }
+  probeLog?.append(formatHeader("probe", header));
+}
+
+function endLogs(outputs: Outputs, end: LogEnd): void {
+  outputs.logsEnded = true;
+  outputs.consoleLog?.append(formatEnd(end));
+  outputs.probeLog?.append(formatEnd(end));
+}
+
+/**
+ * --console-log and --probe-log: each guest line as it completes, stamped with the host's wall time when
+ * its first byte came; `end` adds the end marker a follower waits for.
+ */
+function recordLogs(machine: Machine, outputs: Outputs): { end: (end: LogEnd) => void } {
+  const { consoleLog, probeLog } = outputs;
+  let line: number[] = [];
+  let lineStartMs = 0;
+  const flushLine = () => {
+    consoleLog?.append(formatLine(lineStartMs, new TextDecoder().decode(Uint8Array.from(line)).replace(/\r/g, "")));
+    line = [];
+  };
+  if (consoleLog) {
+    machine.onConsole((bytes) => {
+      for (const byte of bytes) {
+        if (line.length === 0) lineStartMs = machine.elapsedMs();
+        if (byte === 0x0a) flushLine();
+        else line.push(byte);
+      }
+    });
+  }
+  if (probeLog) machine.onEvent((event) => probeLog.append(formatLine(event.hostMs, encodeEvent({ t: event.t, phase: event.phase, status: event.status, ...(event.data ? { data: event.data } : {}) }).trimEnd())));
+  return {
+    end: (end) => {
+      if (line.length > 0) flushLine();
+      endLogs(outputs, end);
+    },
+  };
 }

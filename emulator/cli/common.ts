@@ -8,6 +8,8 @@ import { FileError, describeSystemError } from "../files.ts";
 import { HiveError } from "../../src/hive/index.ts";
 import { RegApplyError, RegExportError, RegTextError } from "../../src/regtext/index.ts";
 import { FatError } from "../../src/fat/fat.ts";
+import { SnapshotError } from "../snapshot.ts";
+import { LogFormatError } from "../serial-log.ts";
 
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -24,7 +26,9 @@ export function describeFailure(error: unknown): { line: string; code: number } 
     error instanceof RegApplyError ||
     error instanceof RegExportError ||
     error instanceof DiskImageError ||
-    error instanceof FatError
+    error instanceof FatError ||
+    error instanceof SnapshotError ||
+    error instanceof LogFormatError
   ) {
     return { line: oneLine(error.message), code: EXIT_FAILED };
   }

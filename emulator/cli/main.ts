@@ -1,11 +1,13 @@
-// `smss86`: one program, a module per command (boot.ts, build.ts, hive.ts), each declaring its command and
+// `smss86`: one program, a module per command (boot.ts, build.ts, disk.ts, hive.ts, log.ts, web.ts), each declaring its command and
 // its options in one place. Usage, --help, option checks and exit codes come from commander. Exit codes:
 // 0 done, 1 the operation failed (one line on stderr naming the file and why), 2 the command was misused.
 import { Command, CommanderError } from "commander";
 import { declareBoot } from "./boot.ts";
 import { declareBuild } from "./build.ts";
+import { declareDisk } from "./disk.ts";
 import { describeFailure, EXIT_FAILED, EXIT_USAGE, guardStdout, type Settle } from "./common.ts";
 import { declareHive } from "./hive.ts";
+import { declareLog } from "./log.ts";
 import { declareWeb } from "./web.ts";
 
 export async function main(argv: string[]): Promise<number> {
@@ -19,7 +21,9 @@ export async function main(argv: string[]): Promise<number> {
     .showSuggestionAfterError(true);
   declareBoot(program, settle);
   declareBuild(program, settle);
+  declareDisk(program, settle);
   declareHive(program, settle);
+  declareLog(program, settle);
   declareWeb(program, settle);
   configure(program);
   const stdout = guardStdout();

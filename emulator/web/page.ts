@@ -5,7 +5,7 @@ import { Terminal } from "@xterm/xterm";
 import { describeOutcome, Machine, type Firmware, type ObservedEvent, type Outcome } from "../machine.ts";
 import { renderTimelineSvg } from "../timeline.ts";
 import { checkRegText, diskWithSystemHive, type HiveCheck } from "./hive-disk.ts";
-import { readStateFileInfo, StateFileError } from "./state-file.ts";
+import { decodeSnapshot, encodeSnapshot, firmwareOrigin, machineOrigin, originMismatch, SnapshotError, type SnapshotOrigin } from "../snapshot.ts";
 
 const DEFAULT_MEMORY_MIB = 64;
 /** How often the timeline is redrawn while the machine runs (the running bars grow). */
@@ -19,6 +19,10 @@ interface Session {
   memoryMiB: number;
   /** Started from a state file: smss's ready came before the save, so typing is not held back. */
   fromState: boolean;
+  /** What the machine was made from, written into a saved state (a started state's own, carried on). */
+  origin: SnapshotOrigin;
+  /** Phases done before this machine's state was saved, when it started from one. */
+  phasesDoneBefore: string[];
   /** What the run looked like when it ended or was powered off, for the timeline and the report. */
   end?: { hostMs: number; instructions: number };
 }
@@ -87,10 +91,16 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 /** Stops the current machine (if any) and starts another; everything on the page follows the new one. */
-function startMachine(disk: Uint8Array, source: string, options: { memoryMiB?: number; initialState?: ArrayBuffer } = {}): Promise<void> {
+function startMachine(
+  disk: Uint8Array,
+  source: string,
+  options: { memoryMiB?: number; initialState?: ArrayBuffer; origin?: SnapshotOrigin; phasesDoneBefore?: string[] } = {},
+): Promise<void> {
   const run = busy.then(async () => {
     await stopSession();
     const memoryMiB = options.memoryMiB ?? DEFAULT_MEMORY_MIB;
+    // Hashed before the guest runs: the disk as booted, not as the guest changes it.
+    const origin = options.origin ?? (await machineOrigin(firmware, disk, memoryMiB));
     terminal.reset();
     eventList.replaceChildren();
     setStatus("loading", `starting: ${source}`);
@@ -101,7 +111,14 @@ function startMachine(disk: Uint8Array, source: string, options: { memoryMiB?: n
       screenContainer: screenBox,
       ...(options.initialState ? { initialState: options.initialState } : {}),
     });
-    const current: Session = { machine, source, memoryMiB, fromState: options.initialState !== undefined };
+    const current: Session = {
+      machine,
+      source,
+      memoryMiB,
+      fromState: options.initialState !== undefined,
+      origin,
+      phasesDoneBefore: options.phasesDoneBefore ?? [],
+    };
     session = current;
     heldInput = current.fromState ? undefined : [];
     if (current.fromState) addNote("started from a state file: the events before it was saved are not in it");
@@ -263,10 +280,18 @@ buttons.powerOff.addEventListener("click", () => {
 });
 
 buttons.saveState.addEventListener("click", async () => {
-  const machine = session?.machine;
-  if (!machine || machine.outcome) return;
-  const state = await machine.saveState();
-  download(`smss86-${timestamp()}.v86state`, state, "application/octet-stream");
+  const current = session;
+  if (!current || current.machine.outcome) return;
+  const state = await current.machine.saveState();
+  const done = current.machine.events.filter((e) => e.status === "done").map((e) => e.phase);
+  const header = {
+    format: 1 as const,
+    ...current.origin,
+    diskName: current.source,
+    phasesDone: [...current.phasesDoneBefore, ...done],
+    savedAt: new Date().toISOString(),
+  };
+  download(`smss86-${timestamp()}.snapshot`, encodeSnapshot(header, state) as Uint8Array<ArrayBuffer>, "application/octet-stream");
 });
 
 buttons.loadState.addEventListener("click", () => stateFileInput.click());
@@ -274,19 +299,27 @@ stateFileInput.addEventListener("change", async () => {
   const file = stateFileInput.files?.[0];
   stateFileInput.value = "";
   if (!file) return;
-  const state = await file.arrayBuffer();
-  let memoryMiB: number;
+  let snapshot: ReturnType<typeof decodeSnapshot>;
   try {
-    memoryMiB = readStateFileInfo(state, file.name).memoryMiB;
+    snapshot = decodeSnapshot(new Uint8Array(await file.arrayBuffer()), file.name);
+    // The state carries its own disk, as the guest left it: only the firmware and v86 must be the same.
+    const mismatch = originMismatch(snapshot.header, await firmwareOrigin(firmware));
+    if (mismatch) throw new SnapshotError(file.name, `${mismatch}; not started`);
   } catch (err) {
-    if (err instanceof StateFileError) {
+    if (err instanceof SnapshotError) {
       setStatus("error", err.message);
       return;
     }
     throw err;
   }
-  // The state carries the disk as it was; the default disk only gives the drive its shape.
-  await startMachine(defaultDisk.slice(), `state file ${file.name}`, { memoryMiB, initialState: state });
+  const { header, state } = snapshot;
+  // v86 restores the disk from the state into a drive of the disk's size.
+  await startMachine(new Uint8Array(header.diskBytes), `state file ${file.name}`, {
+    memoryMiB: header.memoryMiB,
+    initialState: state,
+    origin: header,
+    phasesDoneBefore: header.phasesDone,
+  });
 });
 
 buttons.downloadConsole.addEventListener("click", () => {
