@@ -234,7 +234,7 @@ describe("images/hives/SYSTEM.reg", () => {
     expect(hivexget(`${sm}\\SubSystems`, "Optional")).toBe(multi("Posix"));
     expect(hivexget(`${sm}\\SubSystems`, "Kmode")).toBe("\\SystemRoot\\System32\\win32k.sys\n");
     expect(hivexget(`${sm}\\SubSystems`, "Windows")).toMatch(/^%SystemRoot%\\system32\\csrss\.exe ObjectDirectory=\\Windows /);
-    expect(hivexget(`${sm}\\Memory Management`, "PagingFiles")).toBe(multi("?:\\pagefile.sys"));
+    expect(hivexget(`${sm}\\Memory Management`, "PagingFiles")).toBe(multi("?:\\pagefile.sys 4 8"));
     expect(hivexget(`${sm}\\DOS Devices`, "AUX")).toBe("\\DosDevices\\COM1\n");
     expect(hivexget(`${sm}\\Environment`, "ComSpec")).toBe("%SystemRoot%\\system32\\cmd.exe\n");
     expect(hivexget(`${sm}\\KnownDlls`, "DllDirectory")).toBe("%SystemRoot%\\system32\n");
