@@ -288,7 +288,7 @@ describe("autochk", () => {
     const namespace = done(scenario, "object-namespace").data!;
     // Mounted only after autochk has checked it.
     expect(namespace.volumes).toContainEqual({ device: "\\Device\\HarddiskVolume2", letter: "D:", blockDevice: "/dev/sdb", mounted: false });
-    const checks = scenario.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    const checks = scenario.events.filter((e) => e.phase === "autochk" && e.status === "done").map((e) => e.data!);
     const d = checks.find((c) => c.volume === "D:")!;
     expect(d).toMatchObject({ dirty: true, checked: true });
     expect((d.findings as { kind: string }[]).map((f) => f.kind).sort()).toEqual(["dirty", "fat-copies-differ", "lost-chain", "size-mismatch"]);
@@ -322,7 +322,7 @@ describe("autochk", () => {
       "ready",
     );
     expect(done(scenario, "hive").data).toMatchObject({ state: "clean", unreadableLogs: [] });
-    const checks = scenario.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    const checks = scenario.events.filter((e) => e.phase === "autochk" && e.status === "done").map((e) => e.data!);
     expect((checks[0].findings as { kind: string; path?: string }[]).find((f) => f.kind === "bad-chain")?.path).toBe(log);
     expect(scenario.events.some((e) => e.phase === "restart")).toBe(true);
   });
@@ -346,7 +346,7 @@ describe("autochk", () => {
       },
       "ready",
     );
-    const checks = scenario.events.filter((e) => e.phase === "autochk").map((e) => e.data!);
+    const checks = scenario.events.filter((e) => e.phase === "autochk" && e.status === "done").map((e) => e.data!);
     expect(checks[0]).toMatchObject({ volume: "C:", dirty: true, checked: true });
     expect((checks[0].findings as { kind: string }[]).map((f) => f.kind)).toEqual(["dirty", "size-mismatch"]);
     const restart = scenario.events.findIndex((e) => e.phase === "restart");

@@ -65,6 +65,8 @@ function checkVolume(volume: VolumeToCheck): { data: AutochkData; restartNeeded:
   }
 }
 
+// The start of the whole run, so that a timeline can draw autochk's span; each volume then reports done.
+report("autochk", "start", { pid: sys.getpid(), args: sys.argv.slice(1) });
 let restartNeeded = false;
 const wanted = sys.argv.slice(1).map((arg) => arg.replace(/^\\\?\?\\/, "").toUpperCase());
 for (const volume of volumes()) {
