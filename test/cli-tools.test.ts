@@ -77,6 +77,7 @@ describe("boot's serial logs, smss86 log and snapshots", () => {
     const bootExecute = smss86(["log", "p.log", "--phase", "boot-execute"]);
     expect(bootExecute.stdout.trimEnd().split("\n").map((line) => line.split(/\s+/).slice(1, 3).join(" "))).toEqual([
       "boot-execute start",
+      "autochk start",
       "autochk done",
       "boot-execute done",
     ]);
