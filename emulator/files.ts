@@ -139,19 +139,23 @@ function readRegular(fd: number, size: number, path: string, options: ReadOption
   return bytes;
 }
 
+/** Opens a file that must exist for reading; non-blocking, so that a FIFO nobody writes to cannot hang. */
+function openForReading(path: string, options: ReadOptions): number {
+  if (path === "") throw new FileError(`""`, `an empty name is no ${options.what}`);
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new FileError(path, code === "ENOENT" ? `no such ${options.what}` : `cannot read the ${options.what}: ${describeSystemError(error)}`);
+  }
+}
+
 /**
  * readRequired for callers that cannot wait (no streams): a regular file, whole, within the limit. The
  * bytes are in a buffer of their own, exactly the file's size.
  */
 export function readRegularFileSync(path: string, options: ReadOptions): Uint8Array {
-  if (path === "") throw new FileError(`""`, `an empty name is no ${options.what}`);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FileError(path, code === "ENOENT" ? `no such ${options.what}` : `cannot read the ${options.what}: ${describeSystemError(error)}`);
-  }
+  const fd = openForReading(path, options);
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new FileError(path, `is ${kindOf(stats)}, not a ${options.what} (which must be a regular file)`);
@@ -527,14 +531,7 @@ export class GrowingFile {
   ) {}
 
   static open(path: string, options: ReadOptions): GrowingFile {
-    if (path === "") throw new FileError(`""`, `an empty name is no ${options.what}`);
-    let fd: number;
-    try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new FileError(path, code === "ENOENT" ? `no such ${options.what}` : `cannot read the ${options.what}: ${describeSystemError(error)}`);
-    }
+    const fd = openForReading(path, options);
     const stats = fstatSync(fd);
     if (!stats.isFile()) {
       closeSync(fd);

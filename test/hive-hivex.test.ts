@@ -1,4 +1,4 @@
-// Our reader against hivex, an independent implementation: for every hive in ../shared/hives that hivexml
+// Our reader against hivex, an independent implementation: for every hive in the test corpus (test/fixtures/hives) that hivexml
 // reads, the key/value tree (names, types, exact data, stored order) must be the same, value by value.
 
 import { spawnSync } from "node:child_process";
