@@ -2,6 +2,11 @@
 import * as sys from "sys";
 import type { BlockDevice } from "../../src/fat/bytes.ts";
 
+/** A stat() `dev` number as Linux packs it: major in bits 8-19, minor in bits 0-7 and 20-31. */
+export function deviceNumbers(dev: number): { major: number; minor: number } {
+  return { major: (dev >>> 8) & 0xfff, minor: (dev & 0xff) | ((dev >>> 12) & 0xfff00) };
+}
+
 export class GuestBlockDevice implements BlockDevice {
   readonly size: number;
   constructor(

@@ -30,12 +30,7 @@ export class SystemHive {
  * left half-allocated on the volume (autochk repairs it later in this boot) must not stop the boot. A log
  * that cannot be read counts as absent; recovery then uses the other one, or fails with its reason.
  */
-function readLogIfNeeded(storage: GuestHiveStorage, primary: Uint8Array, file: "log1" | "log2", unreadable: string[]): Uint8Array | undefined {
-  try {
-    if (readBaseBlock(primary, SYSTEM_HIVE_NAME).clean) return undefined;
-  } catch (error) {
-    if (!(error instanceof HiveError)) throw error;
-  }
+function readLog(storage: GuestHiveStorage, file: "log1" | "log2", unreadable: string[]): Uint8Array | undefined {
   try {
     return storage.read(file);
   } catch (error) {
@@ -50,8 +45,14 @@ export function openSystemHive(): { system: SystemHive; data: HiveData } {
   const primary = storage.read("primary");
   if (primary === undefined) throw new Error(`${SYSTEM_HIVE_NAME} does not exist`);
   const unreadableLogs: string[] = [];
-  const log1 = readLogIfNeeded(storage, primary, "log1", unreadableLogs);
-  const log2 = readLogIfNeeded(storage, primary, "log2", unreadableLogs);
+  let clean = false;
+  try {
+    clean = readBaseBlock(primary, SYSTEM_HIVE_NAME).clean;
+  } catch (error) {
+    if (!(error instanceof HiveError)) throw error;
+  }
+  const log1 = clean ? undefined : readLog(storage, "log1", unreadableLogs);
+  const log2 = clean ? undefined : readLog(storage, "log2", unreadableLogs);
   const hive = Hive.open(primary, { name: SYSTEM_HIVE_NAME, log1, log2 });
   const sessionManager = sessionManagerKey(hive);
   return {

@@ -6,6 +6,7 @@
 // Session Manager\DOS Devices value as a link (replacing one of the same name, as Windows does). Any
 // failure here is fatal, as in Windows.
 import * as sys from "sys";
+import { deviceNumbers } from "../lib/block-device.ts";
 import { ConfigError, multiStringValue, stringValue, type SessionManagerKey } from "../../src/config/values.ts";
 import type { LinkData, ObjectNamespaceData } from "../../src/events/index.ts";
 import { decodeLatin1 } from "../../src/hive/index.ts";
@@ -106,9 +107,7 @@ function isFatVolume(node: string): boolean {
 
 /** The block device the root file system was mounted from, by its numbers (sysfs knows its name). */
 function rootBlockDevice(): string {
-  const dev = sys.stat("/").dev;
-  const major = (dev >>> 8) & 0xfff;
-  const minor = (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+  const { major, minor } = deviceNumbers(sys.stat("/").dev);
   const uevent = decodeLatin1(sys.readFile(`/sys/dev/block/${major}:${minor}/uevent`));
   const name = /^DEVNAME=(.+)$/m.exec(uevent)?.[1];
   if (name === undefined) throw new NamespaceError(`the root file system's device ${major}:${minor} has no name in sysfs`);

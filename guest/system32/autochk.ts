@@ -5,7 +5,7 @@
 // Exit status: 0, or 3 when the boot volume was repaired beyond its dirty bit: the running kernel may hold
 // stale state of it, so smss restarts the machine, as Windows does after fixing the system volume.
 import * as sys from "sys";
-import { GuestBlockDevice } from "../lib/block-device.ts";
+import { deviceNumbers, GuestBlockDevice } from "../lib/block-device.ts";
 import { report } from "../lib/probe.ts";
 import { CachedDeviceBytes } from "../../src/fat/bytes.ts";
 import { FatError, FatVolume } from "../../src/fat/fat.ts";
@@ -39,8 +39,8 @@ function volumes(): VolumeToCheck[] {
 
 function isBootVolume(raw: string): boolean {
   const device = sys.stat(raw);
-  const root = sys.stat("/").dev;
-  return device.rdevMajor === ((root >>> 8) & 0xfff) && device.rdevMinor === ((root & 0xff) | ((root >>> 12) & 0xfff00));
+  const root = deviceNumbers(sys.stat("/").dev);
+  return device.rdevMajor === root.major && device.rdevMinor === root.minor;
 }
 
 function checkVolume(volume: VolumeToCheck): { data: AutochkData; restartNeeded: boolean } {
