@@ -68,7 +68,7 @@ export async function bundleGuestModule(entry: string, options: GuestBuildOption
       entryPoints: [entry],
       bundle: true,
       format: "esm",
-      target: "es2020",
+      target: "es2022",
       platform: "neutral",
       external: ["sys"],
       minify: options.minify ?? false,

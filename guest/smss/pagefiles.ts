@@ -71,13 +71,18 @@ function place(spec: PagingFileSpec, letter: string, ramBytes: number, problems:
   }
   const sized = spec.minMiB === undefined ? systemManagedSizes(ramBytes) : { minMiB: spec.minMiB, maxMiB: spec.maxMiB! };
   const directory = guestPath.slice(0, guestPath.lastIndexOf("/")) || "/";
-  let available: number;
-  try {
-    const { free, reserve } = freeMiB(directory);
-    available = Math.floor(free + existingSizeMiB(guestPath) - reserve);
-  } catch (error) {
-    problems.push(`${ntPath}: ${(error as Error).message}`);
-    return undefined;
+  const existing = existingSizeMiB(guestPath);
+  // Only a file that must grow (or be made) asks the volume for its free space: on FAT16 the kernel answers
+  // that by reading the whole FAT, which would cost more than the rest of this phase.
+  let available = Infinity;
+  if (existing < sized.minMiB) {
+    try {
+      const { free, reserve } = freeMiB(directory);
+      available = Math.floor(free + existing - reserve);
+    } catch (error) {
+      problems.push(`${ntPath}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
   // A size asked for is tried as asked (from 1 MiB); a size cut down to the free space, and every retry,
   // must stay at or above the 16 MiB floor.

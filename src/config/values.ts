@@ -1,6 +1,6 @@
 // Reading the Session Manager's values the way smss's registry query does, with the problems a hive can
 // hold (a value of the wrong type, an absurd size) named instead of thrown from deep inside a phase.
-import { decodeUtf16le, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ, valueTypeName, type Hive, type HiveKey, type HiveValue } from "../hive/index.ts";
+import { decodeUtf16le, utf16Units, REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ, valueTypeName, type Hive, type HiveKey, type HiveValue } from "../hive/index.ts";
 
 /** A value that cannot be used as the Session Manager needs it; names the value and why. */
 export class ConfigError extends Error {
@@ -50,17 +50,16 @@ export function sessionManagerKey(hive: Hive): SessionManagerKey {
  * string. Data of odd length loses its last byte; a last string without NUL still counts.
  */
 export function splitMultiString(data: Uint8Array): string[] {
+  const units = utf16Units(data);
   const strings: string[] = [];
-  const units = data.length - (data.length % 2);
   let start = 0;
-  for (let i = 0; i < units; i += 2) {
-    if ((data[i] | data[i + 1]) !== 0) continue;
-    strings.push(decodeUtf16le(data, start, i));
-    start = i + 2;
+  for (let nul = units.indexOf(0); nul >= 0; nul = units.indexOf(0, start)) {
+    strings.push(decodeUtf16le(data, 2 * start, 2 * nul));
+    start = nul + 1;
   }
-  if (start < units) strings.push(decodeUtf16le(data, start, units));
+  if (start < units.length) strings.push(decodeUtf16le(data, 2 * start, 2 * units.length));
   // "a\0b\0\0" ends in the list terminator: an empty string after the last real one.
-  if (strings.length > 0 && strings[strings.length - 1] === "" && start === units) strings.pop();
+  if (strings.length > 0 && strings[strings.length - 1] === "" && start === units.length) strings.pop();
   return strings;
 }
 

@@ -76,6 +76,8 @@ export class Hive {
   private changed = false;
   /** @internal Bumped whenever a key or value is deleted, so older handles know to re-check themselves. */
   epoch = 0;
+  /** @internal Bumped by every change, so caches of what the hive holds know when to rebuild. */
+  generation = 0;
   private rootKey: HiveKey | undefined;
 
   private constructor(
@@ -391,6 +393,7 @@ export class Hive {
   /** @internal */
   touch(): void {
     this.changed = true;
+    this.generation++;
   }
 
   /** @internal Big data (db) is used for large values from version 1.4 on. */

@@ -50,7 +50,7 @@ export {
   encodeDword,
   encodeQword,
 } from "./types.ts";
-export { decodeUtf16le, encodeUtf16le, decodeLatin1, decodeUtf8, encodeUtf8, encodeUtf8Units, quote } from "./text.ts";
+export { decodeUtf16le, decodeUtf16leToNul, utf16Units, encodeUtf16le, decodeLatin1, decodeUtf8, encodeUtf8, encodeUtf8Units, quote } from "./text.ts";
 export { upcaseName, compareNames, namesEqual, lhHash } from "./upcase.ts";
 export { BASE_BLOCK_SIZE, readBaseBlock, type BaseBlockInfo } from "./base-block.ts";
 export { MemoryStorage, type HiveStorage, type HiveFile } from "./storage.ts";

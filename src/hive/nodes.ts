@@ -5,9 +5,9 @@ import { BASE_BLOCK_SIZE as BASE_BLOCK_SIZE_ } from "./base-block.ts";
 import { type CellStore, NO_CELL as NO_CELL_ } from "./cells.ts";
 import { HiveError } from "./errors.ts";
 import type { DeleteOptions, Hive } from "./hive.ts";
-import { decodeLatin1 as decodeLatin1_, decodeUtf16le as decodeUtf16le_, encodeLatin1, encodeUtf16le, isLatin1, quote } from "./text.ts";
+import { decodeLatin1 as decodeLatin1_, decodeUtf16le as decodeUtf16le_, decodeUtf16leToNul, encodeLatin1, encodeUtf16le, isLatin1, quote, utf16Units } from "./text.ts";
 import { REG_DWORD_BIG_ENDIAN } from "./types.ts";
-import { lhHash, upcaseUnit as upcaseUnit_ } from "./upcase.ts";
+import { lhHash, upcaseName, upcaseUnit as upcaseUnit_ } from "./upcase.ts";
 
 // tsx runs modules through a CommonJS transform that turns each use of an imported binding into a getter
 // call; the walk's hot paths use these module-local copies instead.
@@ -304,6 +304,9 @@ interface DataRange {
 export class HiveKey {
   private cachedName: string | undefined;
   private epoch: number;
+  /** Upper-cased value names → vk cells, for lookups by name; built on the first and after any change. */
+  private valueIndex: Map<string, number> | undefined;
+  private valueIndexGeneration = -1;
 
   /** @internal */
   constructor(
@@ -501,11 +504,20 @@ export class HiveKey {
   }
 
   private findValue(name: string): number {
-    for (const vk of this.valueOffsets()) {
-      validateValueNode(this.cells, vk);
-      if (compareWithValueNode(this.cells, name, vk) === 0) return vk;
+    if (this.valueIndex === undefined || this.valueIndexGeneration !== this.hive.generation) {
+      const cells = this.cells;
+      const index = new Map<string, number>();
+      for (const vk of this.valueOffsets()) {
+        validateValueNode(cells, vk);
+        const compressed = (cells.u16(vk + 4 + VK.flags) & VALUE_COMP_NAME) !== 0;
+        const stored = upcaseName(readName(cells, vk + 4 + VK.name, cells.u16(vk + 4 + VK.nameLength), compressed));
+        // A corrupt list may name a value twice: the first one is the value, as a search in order finds.
+        if (!index.has(stored)) index.set(stored, vk);
+      }
+      this.valueIndex = index;
+      this.valueIndexGeneration = this.hive.generation;
     }
-    return NO_CELL;
+    return this.valueIndex.get(upcaseName(name)) ?? NO_CELL;
   }
 
   private beginChange(): void {
@@ -868,24 +880,21 @@ export class HiveValue {
 
   /** UTF-16LE data up to the first NUL (or the end when there is none). */
   asString(): string {
-    const data = this.data;
-    let end = 0;
-    while (end + 1 < data.length && (data[end] | data[end + 1]) !== 0) end += 2;
-    return decodeUtf16le(data, 0, end);
+    return decodeUtf16leToNul(this.data);
   }
 
   /** REG_MULTI_SZ: the strings, split on NULs, ending at the empty string or the end of the data. */
   asMultiString(): string[] {
     const data = this.data;
+    const units = utf16Units(data);
     const out: string[] = [];
     let start = 0;
-    for (let i = 0; i + 1 < data.length; i += 2) {
-      if ((data[i] | data[i + 1]) !== 0) continue;
-      if (i === start) return out;
-      out.push(decodeUtf16le(data, start, i));
-      start = i + 2;
+    for (let nul = units.indexOf(0); nul >= 0; nul = units.indexOf(0, start)) {
+      if (nul === start) return out;
+      out.push(decodeUtf16le(data, 2 * start, 2 * nul));
+      start = nul + 1;
     }
-    if (start + 1 < data.length) out.push(decodeUtf16le(data, start, data.length));
+    if (start < units.length) out.push(decodeUtf16le(data, 2 * start, 2 * units.length));
     return out;
   }
 
@@ -1046,20 +1055,17 @@ function compareWithKeyNode(cells: CellStore, name: string, nk: number): number 
   return compareWithStored(cells, name, d + NK.name, compressed ? bytes : bytes >>> 1, compressed);
 }
 
-function compareWithValueNode(cells: CellStore, name: string, vk: number): number {
-  const d = vk + 4;
-  const compressed = (cells.u16(d + VK.flags) & VALUE_COMP_NAME) !== 0;
-  const bytes = cells.u16(d + VK.nameLength);
-  return compareWithStored(cells, name, d + VK.name, compressed ? bytes : bytes >>> 1, compressed);
-}
 
 function compareWithStored(cells: CellStore, name: string, at: number, units: number, compressed: boolean): number {
   const buf = cells.buf;
   const start = BASE_BLOCK_SIZE + at;
   const n = Math.min(name.length, units);
   for (let i = 0; i < n; i++) {
+    const given = name.charCodeAt(i);
     const stored = compressed ? buf[start + i] : buf[start + 2 * i] | (buf[start + 2 * i + 1] << 8);
-    const diff = upcaseUnit(name.charCodeAt(i)) - upcaseUnit(stored);
+    // Most units are equal as they are: only differing ones need the upcase table.
+    if (given === stored) continue;
+    const diff = upcaseUnit(given) - upcaseUnit(stored);
     if (diff !== 0) return diff;
   }
   return name.length - units;

@@ -17,6 +17,10 @@ export function upcaseUnit(unit: number): number {
 }
 
 export function upcaseName(name: string): string {
+  // ASCII is the common case, and there the engine's native toUpperCase maps exactly what the table maps.
+  let ascii = true;
+  for (let i = 0; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
+  if (ascii) return name.toUpperCase();
   let out = "";
   for (let i = 0; i < name.length; i++) out += String.fromCharCode(upcaseUnit(name.charCodeAt(i)));
   return out;
@@ -26,7 +30,10 @@ export function upcaseName(name: string): string {
 export function compareNames(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const d = upcaseUnit(a.charCodeAt(i)) - upcaseUnit(b.charCodeAt(i));
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const d = upcaseUnit(x) - upcaseUnit(y);
     if (d !== 0) return d;
   }
   return a.length - b.length;

@@ -55,12 +55,20 @@ export function guestToNtPath(guestPath: string): string {
 
 export const NT_ROOT_GUEST = "/NT";
 
+/** "C:" or "c:": a drive letter and a colon. (Character tests, not a regex: in the guest's interpreter a
+ * regex test costs as much as a few hundred of these comparisons, and every path passes through here.) */
+function isDrive(text: string): boolean {
+  if (text.length !== 2 || text.charCodeAt(1) !== 0x3a) return false;
+  const letter = text.charCodeAt(0) | 0x20;
+  return letter >= 0x61 && letter <= 0x7a;
+}
+
 /** How many leading components name a volume (or a directory standing for one): ".." may not climb above them. */
-function volumePrefixLength(components: string[]): number {
-  const first = components[0]?.toLowerCase();
-  if (first === "??" || first === "dosdevices" || first === "global??") return /^[a-z]:$/i.test(components[1] ?? "") ? 2 : 1;
-  if (first === "device") return 2;
-  if (first === "systemroot") return 1;
+function volumePrefixLength(first: string | undefined, second: string | undefined): number {
+  const name = first?.toLowerCase();
+  if (name === "??" || name === "dosdevices" || name === "global??") return second !== undefined && isDrive(second) ? 2 : 1;
+  if (name === "device") return 2;
+  if (name === "systemroot") return 1;
   return 0;
 }
 
@@ -70,21 +78,34 @@ function volumePrefixLength(components: string[]): number {
  * \SystemRoot) is refused, as are empty paths and components holding "/" or NUL.
  */
 export function ntObjectPath(ntPath: string): string {
-  const absolute = /^[A-Za-z]:(\\|$)/.test(ntPath) ? "\\??\\" + ntPath : ntPath;
+  const win32Drive = isDrive(ntPath.slice(0, 2)) && (ntPath.length === 2 || ntPath.charCodeAt(2) === 0x5c);
+  const absolute = win32Drive ? "\\??\\" + ntPath : ntPath;
   if (!absolute.startsWith("\\")) throw new NtPathError(ntPath, "not an absolute NT path (it must start with \\)");
-  const raw = absolute.split("\\").slice(1);
+  const raw = absolute.split("\\");
+  if (absolute.includes("/") || absolute.includes("\0")) {
+    const part = raw.find((component) => component.includes("/") || component.includes("\0"));
+    throw new NtPathError(ntPath, `component ${JSON.stringify(part)} holds "/" or NUL`);
+  }
+  let first: string | undefined;
+  let second: string | undefined;
+  for (let i = 1; i < raw.length && second === undefined; i++) {
+    const part = raw[i];
+    if (part === "" || part === ".") continue;
+    if (first === undefined) first = part;
+    else second = part;
+  }
+  const floor = volumePrefixLength(first, second);
   const components: string[] = [];
-  const floor = volumePrefixLength(raw.filter((part) => part !== "" && part !== "."));
-  for (const part of raw) {
+  for (let i = 1; i < raw.length; i++) {
+    const part = raw[i];
     if (part === "" || part === ".") continue;
     if (part === "..") {
       if (components.length <= floor) throw new NtPathError(ntPath, "climbs out of its volume");
       components.pop();
       continue;
     }
-    if (part.includes("/") || part.includes("\0")) throw new NtPathError(ntPath, `component ${JSON.stringify(part)} holds "/" or NUL`);
     // Object names are case-insensitive in NT, but the tmpfs under /NT is not: drive letters are stored upper-case.
-    components.push(components.length === 1 && floor === 2 && /^[a-z]:$/.test(part) ? part.toUpperCase() : part);
+    components.push(components.length === 1 && floor === 2 && isDrive(part) ? part.toUpperCase() : part);
   }
   return components.length === 0 ? NT_ROOT_GUEST : `${NT_ROOT_GUEST}/${components.join("/")}`;
 }
