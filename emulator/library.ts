@@ -8,6 +8,7 @@ import { openVolume } from "./disk/image.ts";
 import { replaceFile } from "./files.ts";
 import { loadFirmware } from "./node.ts";
 import { prepareDisk, type HiveSource } from "./scenario.ts";
+import { sharedScenarioPoint } from "./scenario-point.ts";
 import type { FatVolume } from "../src/fat/fat.ts";
 import type { Phase, PhaseStatus } from "../src/events/index.ts";
 
@@ -35,6 +36,13 @@ export interface BootMachineOptions {
   beforeBoot?: (disk: Uint8Array) => void;
   /** The default timeout of every wait on this machine, in ms (default 90 s). */
   timeoutMs?: number;
+  /**
+   * Start from a machine saved where smss is about to read the hive (emulator/scenario-point.ts) instead of
+   * powering on: the same phases on the same disk, 1 s sooner. Used when the disk keeps everything that
+   * machine had read and there is no second disk; otherwise the machine boots (`startedFrom` says which,
+   * `coldBootReason` why). The first use in a process boots once to save the point.
+   */
+  fromScenarioPoint?: boolean;
 }
 
 export interface WaitOptions {
@@ -61,6 +69,10 @@ export class BootedMachine {
     readonly disk: Uint8Array,
     readonly secondDisk: Uint8Array | undefined,
     private readonly timeoutMs: number,
+    /** How the machine got to smss: from power-on, or restored at the scenario point. */
+    readonly startedFrom: "power-on" | "scenario point" = "power-on",
+    /** Why a machine asked to start from the scenario point was booted instead. */
+    readonly coldBootReason?: string,
   ) {}
 
   /** Every probe event so far, with host time and guest instructions. */
@@ -196,11 +208,19 @@ export async function bootMachine(options: BootMachineOptions = {}): Promise<Boo
         : { regText: options.hive.merge, merge: true, fileName: "hive fragment" };
   const disk = await prepareDisk({ ...(hive ? { hive } : {}), files: options.files });
   options.beforeBoot?.(disk);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let coldBootReason: string | undefined;
+  if (options.fromScenarioPoint) {
+    const point = await sharedScenarioPoint(options.memoryMiB);
+    const mismatch = options.secondDisk ? undefined : point.mismatch(disk);
+    if (!options.secondDisk && mismatch === undefined) return new BootedMachine(await point.start(disk), disk, undefined, timeoutMs, "scenario point");
+    coldBootReason = options.secondDisk ? "a second disk is attached" : `the disk cannot stand in for the saved machine's: ${mismatch}`;
+  }
   const machine = await Machine.start({
     firmware: loadFirmware(),
     boot: { kind: "disk", disk },
     ...(options.memoryMiB !== undefined ? { memoryMiB: options.memoryMiB } : {}),
     ...(options.secondDisk ? { secondDisk: options.secondDisk } : {}),
   });
-  return new BootedMachine(machine, disk, options.secondDisk, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  return new BootedMachine(machine, disk, options.secondDisk, timeoutMs, "power-on", coldBootReason);
 }

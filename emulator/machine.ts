@@ -23,6 +23,8 @@ export interface MachineOptions {
   secondDisk?: Uint8Array;
   /** A state from `saveState()` of a machine made with the same options. */
   initialState?: ArrayBuffer;
+  /** With `initialState`: the events the saved machine had seen, so this one's list starts with them. */
+  history?: readonly ObservedEvent[];
   /**
    * v86's x86→wasm JIT. Off by default: a boot runs most guest code only a few times, and compiling it costs
    * more wall time than it saves (measured: smss ready in 1.56 s without, 1.5–3.7 s with; see npm run bench).
@@ -175,6 +177,7 @@ export class Machine {
     };
     const emulator = new V86(v86Options);
     const machine = new Machine(emulator, disk, options.initialState === undefined);
+    machine.events.push(...(options.history ?? []));
     await new Promise<void>((resolve) => emulator.add_listener("emulator-ready", () => resolve()));
     machine.watchDiskWrites();
     return machine;
@@ -210,10 +213,6 @@ export class Machine {
   }
 
   /**
-   * The disk as the guest has left it. Normally the bytes given to `start`, but v86 restores a saved state
-   * into a copy of its own, so the emulator's live buffer is asked first.
-   */
-  /**
    * Every write the guest makes to its boot disk (hda), as the IDE controller lands it: the byte offset and
    * a copy of the bytes. For replaying a run's writes up to any point (the power-cut tests).
    */
@@ -238,6 +237,24 @@ export class Machine {
     };
   }
 
+  /**
+   * Puts `disk` (used in place, the size of the booted one) under the running machine as its boot disk: for
+   * a machine restored from a state whose disk bytes were left out (see emulator/scenario-point.ts).
+   */
+  replaceDisk(disk: Uint8Array): void {
+    const buffer = (this.emulator as unknown as V86Internals).v86?.cpu?.devices?.ide?.primary?.master?.buffer as
+      | { byteLength?: number; buffer?: unknown }
+      | undefined;
+    if (buffer === undefined || buffer.byteLength !== disk.byteLength) {
+      throw new Error(`Machine: cannot put a disk of ${disk.byteLength} bytes in place of one of ${buffer?.byteLength} bytes`);
+    }
+    buffer.buffer = diskBufferInPlace(disk);
+  }
+
+  /**
+   * The disk as the guest has left it. Normally the bytes given to `start`, but v86 restores a saved state
+   * into a copy of its own, so the emulator's live buffer is asked first.
+   */
   diskBytes(): Uint8Array | undefined {
     const live = (this.emulator as unknown as V86Internals).v86?.cpu?.devices?.ide?.primary?.master?.buffer?.buffer;
     return live instanceof ArrayBuffer ? new Uint8Array(live) : this.diskBuffer;
@@ -279,6 +296,11 @@ export class Machine {
   sendConsole(bytes: Uint8Array | string): void {
     const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
     this.emulator.serial_send_bytes(0, data);
+  }
+
+  /** Sends bytes to the guest on the probe line (COM2): only smss's scenario point reads them. */
+  sendProbe(bytes: Uint8Array): void {
+    this.emulator.serial_send_bytes(1, bytes);
   }
 
   /** Resolves with the first event (already seen or still to come) that passes `test`. */

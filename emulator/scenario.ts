@@ -1,7 +1,7 @@
 // Disks for scenarios: the default disk with another SYSTEM hive and extra files, made on the host in
 // memory (no rebuild of the guest programs). Node-only: it starts from build/disk.img.
 import { readFileSync } from "node:fs";
-import { buildSystemHive, ensureDefaultDisk, SYSTEM_REG } from "../images/disk.ts";
+import { buildSystemHive, ensureDefaultDisk, fileIdentity, SYSTEM_REG } from "../images/disk.ts";
 import { Hive } from "../src/hive/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
 import { openVolume } from "./disk/image.ts";
@@ -35,9 +35,19 @@ export function hiveBytes(source: HiveSource): Uint8Array {
   return hive.toBytes();
 }
 
+/** The default disk's bytes, read once per process for as long as the file stays the same. */
+let defaultDisk: { identity: string; bytes: Uint8Array } | undefined;
+
+async function defaultDiskBytes(): Promise<Uint8Array> {
+  const path = await ensureDefaultDisk();
+  const identity = fileIdentity(path);
+  if (defaultDisk?.identity !== identity) defaultDisk = { identity, bytes: readFileSync(path) };
+  return defaultDisk.bytes;
+}
+
 /** A fresh copy of the default disk (built if needed) with the changes made. */
 export async function prepareDisk(changes: DiskChanges = {}): Promise<Uint8Array> {
-  const base = readFileSync(await ensureDefaultDisk());
+  const base = await defaultDiskBytes();
   const disk = new Uint8Array(new ArrayBuffer(base.length));
   disk.set(base);
   const volume = openVolume(disk);

@@ -53,8 +53,15 @@ export async function ensureDefaultDisk(options: DiskBuildOptions = {}): Promise
   }
   const stampFile = `${out}.inputs`;
   const inputsHash = hashInputs();
+  const checked = `${inputsHash} ${fileIdentity(out)} ${fileIdentity(stampFile)}`;
+  // Hashing the image costs a quarter second: an image already checked in this process, and unchanged on
+  // disk since (same inode, size and times), is not hashed again.
+  if (verifiedImages.get(out) === checked) return out;
   // Checked before locking too: an up-to-date image in a place this user cannot write still boots.
-  if ((await staleness(out, stampFile, inputsHash)) === undefined) return out;
+  if ((await staleness(out, stampFile, inputsHash)) === undefined) {
+    verifiedImages.set(out, checked);
+    return out;
+  }
   const lock = await FileLock.acquire(out, "disk image");
   try {
     // Another build may have finished while this one waited for the lock.
@@ -70,6 +77,19 @@ export async function ensureDefaultDisk(options: DiskBuildOptions = {}): Promise
     return out;
   } finally {
     lock.release();
+  }
+}
+
+/** Images found up to date in this process: output path → sources' hash and the files' identities then. */
+const verifiedImages = new Map<string, string>();
+
+/** What changes when a file is replaced or written to: inode, size, modification and change times. */
+export function fileIdentity(path: string): string {
+  try {
+    const { dev, ino, size, mtimeMs, ctimeMs } = statSync(path);
+    return `${dev}:${ino}:${size}:${mtimeMs}:${ctimeMs}`;
+  } catch {
+    return "absent";
   }
 }
 

@@ -17,9 +17,12 @@ const running: BootedMachine[] = [];
 afterAll(async () => {
   for (const machine of running) await machine.stop();
 });
-/** Boots the default disk changed as asked and waits until `until` is done (when one is given). */
+/**
+ * The default disk changed as asked, started from the scenario point where the disk allows it (the first
+ * test shows that is the same as booting it), and waited on until `until` is done (when one is given).
+ */
 async function boot(options: BootMachineOptions, until?: Phase): Promise<BootedMachine> {
-  const machine = await bootMachine(options);
+  const machine = await bootMachine({ fromScenarioPoint: true, ...options });
   running.push(machine);
   if (until) await machine.waitForPhase(until);
   return machine;
@@ -33,7 +36,8 @@ function hiveOnDisk(machine: BootedMachine): Hive {
 describe("the default hive", () => {
   let scenario: BootedMachine;
   it("boots through every phase in order", async () => {
-    scenario = await boot({ files: { "/Windows/System32/envdump.exe": await envdumpProgram() } }, "ready");
+    scenario = await boot({ fromScenarioPoint: false, files: { "/Windows/System32/envdump.exe": await envdumpProgram() } }, "ready");
+    expect(scenario.startedFrom).toBe("power-on");
     const phasesDone = scenario.events.filter((e) => e.status === "done" && !["autochk"].includes(e.phase)).map((e) => e.phase);
     expect(phasesDone).toEqual([
       "smss-start", "mount", "system-info", "hive", "environment", "object-namespace", "boot-execute",
@@ -41,6 +45,19 @@ describe("the default hive", () => {
     ]);
     expect(scenario.events.filter((e) => e.status === "failed")).toEqual([]);
     expect(done(scenario, "system-info").data!.commandLine).toMatch(/ ro init=\/Windows\/System32\/smss\.exe/);
+  });
+
+  it("does from the scenario point what it does from power-on", async () => {
+    const restored = await boot({ files: { "/Windows/System32/envdump.exe": await envdumpProgram() } }, "ready");
+    expect(restored.startedFrom).toBe("scenario point");
+    expect(done(restored, "scenario-point").data).toEqual({ bootDevice: "/dev/sda1" });
+    const phases: Phase[] = ["hive", "environment", "object-namespace", "autochk", "boot-execute", "renames", "paging-files", "dynamic-environment"];
+    for (const phase of phases) expect(done(restored, phase).data, phase).toEqual(done(scenario, phase).data);
+    // The boot log records the kernel command line, which has the switch in it; otherwise the disks agree.
+    const files = (machine: BootedMachine, path: string) => machine.volume().list(path).map(({ name, size }) => (name === "ntbtlog.txt" ? name : `${name} ${size}`));
+    for (const path of ["/", "/Windows", "/Windows/System32", "/Windows/System32/config"]) expect(files(restored, path), path).toEqual(files(scenario, path));
+    const bootLog = (machine: BootedMachine) => text(machine.readFile("/Windows/ntbtlog.txt")).replace(" smss86.scenario-point", "");
+    expect(bootLog(restored)).toBe(bootLog(scenario));
   });
 
   it("sets the Environment values in order, REG_EXPAND_SZ expanded", () => {
@@ -285,6 +302,7 @@ describe("autochk", () => {
     expect(spawnSync("fsck.fat", ["-n", join(work, "damaged.img")]).status).not.toBe(0);
 
     const scenario = await boot({ secondDisk: bytes }, "ready");
+    expect(scenario.coldBootReason).toBe("a second disk is attached");
     const namespace = done(scenario, "object-namespace").data!;
     // Mounted only after autochk has checked it.
     expect(namespace.volumes).toContainEqual({ device: "\\Device\\HarddiskVolume2", letter: "D:", blockDevice: "/dev/sdb", mounted: false });
@@ -346,6 +364,9 @@ describe("autochk", () => {
       },
       "ready",
     );
+    // The kernel reads the dirty bit when it mounts C:, so a machine saved on a clean C: cannot stand in.
+    expect(scenario.startedFrom).toBe("power-on");
+    expect(scenario.coldBootReason).toBe("the disk cannot stand in for the saved machine's: the boot sector is not what the saved machine's kernel read");
     const checks = scenario.events.filter((e) => e.phase === "autochk" && e.status === "done").map((e) => e.data!);
     expect(checks[0]).toMatchObject({ volume: "C:", dirty: true, checked: true });
     expect((checks[0].findings as { kind: string }[]).map((f) => f.kind)).toEqual(["dirty", "size-mismatch"]);

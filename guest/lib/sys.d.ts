@@ -85,6 +85,10 @@ declare module "sys" {
   /** Activates a swap area (a file or device with a swap header). */
   export function swapon(path: string): void;
   export function swapoff(path: string): void;
+  /** Writes out and drops the kernel's cached blocks of a block device (ioctl BLKFLSBUF; root only). */
+  export function flushBlockDevice(path: string): void;
+  /** Turns a terminal's echo and line editing on or off; without line editing a read returns each byte. */
+  export function setTerminalMode(fd: number, echo: boolean, lineEditing: boolean): void;
 
   // Processes.
   export interface SpawnOptions {

@@ -6,11 +6,13 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/swap.h>
 #include <sys/sysmacros.h>
+#include <termios.h>
 #include <unistd.h>
 #include "sys_internal.h"
 
@@ -558,6 +560,50 @@ static JSValue sys_swapoff(JSContext *ctx, JSValueConst this_value, int argc, JS
     return call_with_path(ctx, argv[0], "swapoff", swapoff);
 }
 
+/* BLKFLSBUF: the kernel writes out and then forgets the device's cached blocks, so the next reads come
+ * from the disk itself. */
+static int flush_block_device(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int result = ioctl(fd, BLKFLSBUF, 0);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
+static JSValue sys_flush_block_device(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    return call_with_path(ctx, argv[0], "flushBlockDevice", flush_block_device);
+}
+
+/* The two termios settings programs here need: echo, and line editing (canonical mode). Without line
+ * editing a read returns as soon as one byte has arrived. */
+static JSValue sys_set_terminal_mode(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    int fd;
+    if (sys_arg_fd(ctx, argv[0], "setTerminalMode", &fd) < 0)
+        return JS_EXCEPTION;
+    struct termios mode;
+    if (tcgetattr(fd, &mode) < 0)
+        return sys_throw_errno(ctx, "tcgetattr", NULL, errno);
+    mode.c_lflag = JS_ToBool(ctx, argv[1]) ? mode.c_lflag | ECHO : mode.c_lflag & ~(tcflag_t)ECHO;
+    if (JS_ToBool(ctx, argv[2])) {
+        mode.c_lflag |= ICANON;
+    } else {
+        mode.c_lflag &= ~(tcflag_t)ICANON;
+        mode.c_cc[VMIN] = 1;
+        mode.c_cc[VTIME] = 0;
+    }
+    if (tcsetattr(fd, TCSANOW, &mode) < 0)
+        return sys_throw_errno(ctx, "tcsetattr", NULL, errno);
+    return JS_UNDEFINED;
+}
+
 static JSValue sys_sync(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
 {
     (void)ctx, (void)this_value, (void)argc, (void)argv;
@@ -596,6 +642,8 @@ const JSCFunctionListEntry sys_fs_functions[] = {
     JS_CFUNC_DEF("statfs", 1, sys_statfs),
     JS_CFUNC_DEF("swapon", 1, sys_swapon),
     JS_CFUNC_DEF("swapoff", 1, sys_swapoff),
+    JS_CFUNC_DEF("flushBlockDevice", 1, sys_flush_block_device),
+    JS_CFUNC_DEF("setTerminalMode", 3, sys_set_terminal_mode),
     INT_CONSTANT(O_RDONLY),
     INT_CONSTANT(O_WRONLY),
     INT_CONSTANT(O_RDWR),

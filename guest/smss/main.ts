@@ -16,6 +16,8 @@ import { millisecondsSinceStart, phase, phaseWithResult, report } from "../lib/p
 import { processPendingRenames } from "./renames.ts";
 import { readSystemInfo } from "./systeminfo.ts";
 import { stayResident } from "./resident.ts";
+import { holdAtScenarioPoint } from "./scenario.ts";
+import { SCENARIO_POINT_SWITCH } from "../../src/events/index.ts";
 
 function main(): never {
   const pid = sys.getpid();
@@ -24,6 +26,7 @@ function main(): never {
   phase("smss-start", () => ({ pid, image, ntImage: guestToNtPath(image), argv: [...sys.argv] }));
   phase("mount", mountSystemFilesystems);
   const info = phase("system-info", readSystemInfo);
+  if (info.commandLine.split(" ").includes(SCENARIO_POINT_SWITCH)) holdAtScenarioPoint();
   const system = phaseWithResult("hive", () => {
     const { data, system } = openSystemHive();
     return { data, result: system };

@@ -106,7 +106,7 @@ function isFatVolume(node: string): boolean {
 }
 
 /** The block device the root file system was mounted from, by its numbers (sysfs knows its name). */
-function rootBlockDevice(): string {
+export function rootBlockDevice(): string {
   const { major, minor } = deviceNumbers(sys.stat("/").dev);
   const uevent = decodeLatin1(sys.readFile(`/sys/dev/block/${major}:${minor}/uevent`));
   const name = /^DEVNAME=(.+)$/m.exec(uevent)?.[1];

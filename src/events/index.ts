@@ -22,9 +22,15 @@ export const PHASES = [
 /**
  * `stop` (a bugcheck) and `power-off` end the machine; `autochk` is reported by autochk.exe itself, once
  * per volume it looks at; `restart` comes before the machine restarts itself (autochk repaired the boot
- * volume). None is part of the ordered list.
+ * volume); `scenario-point` only on machines whose kernel command line asks for it (test machinery, see
+ * guest/smss/scenario.ts). None is part of the ordered list.
  */
-export type Phase = (typeof PHASES)[number] | "stop" | "power-off" | "autochk" | "restart";
+export type Phase = (typeof PHASES)[number] | "stop" | "power-off" | "autochk" | "restart" | "scenario-point";
+
+/** The kernel command-line word that makes smss stop at the scenario point. */
+export const SCENARIO_POINT_SWITCH = "smss86.scenario-point";
+/** What the host sends on the probe line to let smss go on from the scenario point. */
+export const SCENARIO_GO_BYTE = 0x0a;
 
 export type PhaseStatus = "start" | "done" | "failed";
 

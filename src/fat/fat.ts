@@ -220,6 +220,13 @@ export class FatVolume {
     return entry === undefined ? undefined : this.publicEntry(entry);
   }
 
+  /** The clusters of the file or directory at `path` in chain order: none for an empty file or a FAT12/16 root. */
+  clusters(path: string): number[] {
+    if (splitPath(path).length === 0) return this.layout.type === 32 ? this.walkChain(this.layout.rootCluster, Infinity, 44) : [];
+    const entry = this.requireEntry(path);
+    return entry.firstCluster === 0 ? [] : this.walkChain(entry.firstCluster, Infinity, entry.shortEntryOffset);
+  }
+
   readFile(path: string): Uint8Array {
     const entry = this.requireEntry(path);
     if (entry.isDirectory) throw new FatError("is-a-directory", `${path} is a directory`);
