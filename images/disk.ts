@@ -7,6 +7,7 @@ import { buildDiskImage } from "../emulator/disk/image.ts";
 import { describeSystemError, FileError, FileLock, readOptional, replaceFile } from "../emulator/files.ts";
 import { DISK_IMAGE_FILE, REPO_ROOT } from "../emulator/node.ts";
 import { Hive } from "../src/hive/index.ts";
+import { SHARED_RUNTIME_PATH } from "../src/programs/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
 import { buildGuestProgram } from "./guest.ts";
 import { loadSyslinuxTemplate } from "./syslinux/template.ts";
@@ -23,10 +24,14 @@ const DIRECTORIES = ["/dev", "/proc", "/sys", "/NT", "/Windows/Temp"];
  * the emulated CPU (1.8e7 instructions per MiB, measured), so smss finds it and only activates it.
  */
 const PAGE_FILE_MIB = 4;
-/** The guest programs in C:\Windows\System32, by entry module. */
-const SYSTEM32_PROGRAMS: Record<string, string> = {
-  "smss.exe": "guest/smss/main.ts",
-  "autochk.exe": "guest/system32/autochk.ts",
+/**
+ * The guest programs in C:\Windows\System32, by entry module. smss.exe carries the runtime (it runs before
+ * anything is set up); the others are bytecode for the shared runtime qjs.exe, which smss registers with
+ * binfmt_misc (guest/smss/mounts.ts).
+ */
+const SYSTEM32_PROGRAMS: Record<string, { entry: string; runtime: "own" | "shared" }> = {
+  "smss.exe": { entry: "guest/smss/main.ts", runtime: "own" },
+  "autochk.exe": { entry: "guest/system32/autochk.ts", runtime: "shared" },
 };
 /** A fixed time on every file, so the same sources give the same image. */
 const IMAGE_TIME = new Date(Date.UTC(2026, 0, 1));
@@ -130,7 +135,7 @@ function sha256(bytes: Uint8Array): string {
 export async function buildDefaultDisk(): Promise<Uint8Array> {
   const [{ template, mbrCode }, ...programs] = await Promise.all([
     loadSyslinuxTemplate(),
-    ...Object.values(SYSTEM32_PROGRAMS).map((entry) => buildGuestProgram(join(REPO_ROOT, entry))),
+    ...Object.values(SYSTEM32_PROGRAMS).map(({ entry, runtime }) => buildGuestProgram(join(REPO_ROOT, entry), undefined, { runtime })),
   ]);
   const system32 = Object.fromEntries(Object.keys(SYSTEM32_PROGRAMS).map((name, index) => [`/Windows/System32/${name}`, programs[index]]));
   return buildDiskImage({
@@ -140,6 +145,7 @@ export async function buildDefaultDisk(): Promise<Uint8Array> {
       "/syslinux.cfg": readFileSync(join(REPO_ROOT, "images", "syslinux.cfg")),
       "/boot/bzImage": readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage")),
       ...system32,
+      [SHARED_RUNTIME_PATH]: readFileSync(join(REPO_ROOT, "images", "prebuilt", "qjs-runtime")),
       "/pagefile.sys": new Uint8Array(PAGE_FILE_MIB * 1024 * 1024),
       "/Windows/System32/config/SYSTEM": buildSystemHive(readFileSync(SYSTEM_REG), SYSTEM_REG),
     },

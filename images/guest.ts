@@ -3,8 +3,11 @@
 // (this project's machines run 64-bit user code only, so the i386 runtime cannot run here), and the
 // program file is the i386 runtime followed by that bytecode and a trailer. Node-only.
 //
-// Program file layout (read back by guest/native/runtime.c):
-//   runtime bytes | bytecode | u32 LE bytecode length | u32 LE CRC-32 of bytecode | "S86QJSB1"
+// Program file layouts (read back by guest/native/runtime.c):
+//   self-contained (smss.exe, which runs before binfmt_misc knows the shared runtime):
+//     runtime bytes | bytecode | u32 LE bytecode length | u32 LE CRC-32 of bytecode | "S86QJSB1"
+//   for the shared runtime (C:\Windows\System32\qjs.exe, started by the kernel's binfmt_misc):
+//     "S86QJSX1" | u32 LE bytecode length | u32 LE CRC-32 of bytecode | bytecode
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
@@ -13,6 +16,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { REPO_ROOT } from "../emulator/node.ts";
+import { SHARED_PROGRAM_MAGIC } from "../src/programs/index.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -23,6 +27,7 @@ const bytecodeCacheDir = join(REPO_ROOT, "build", "guest-bytecode");
 
 export const TRAILER_MAGIC = "S86QJSB1";
 export const TRAILER_SIZE = 16;
+const SHARED_HEADER_SIZE = 16;
 
 /** A guest program could not be bundled or compiled; the message says which entry and why. */
 export class GuestBuildError extends Error {
@@ -32,6 +37,8 @@ export class GuestBuildError extends Error {
 export interface GuestBuildOptions {
   /** Minified bundles make smaller bytecode; unminified ones keep readable names in stack traces. */
   minify?: boolean;
+  /** "shared": only the bytecode, for the shared runtime (qjs.exe); default "own": the runtime included. */
+  runtime?: "own" | "shared";
 }
 
 const crcTable = (() => {
@@ -59,6 +66,17 @@ export function linkGuestProgram(runtime: Uint8Array, bytecode: Uint8Array): Uin
   trailer.setUint32(0, bytecode.length, true);
   trailer.setUint32(4, crc32(bytecode), true);
   for (let index = 0; index < TRAILER_MAGIC.length; index++) trailer.setUint8(8 + index, TRAILER_MAGIC.charCodeAt(index));
+  return program;
+}
+
+/** header | bytecode: a program the shared runtime runs. */
+export function linkSharedProgram(bytecode: Uint8Array): Uint8Array {
+  const program = new Uint8Array(SHARED_HEADER_SIZE + bytecode.length);
+  for (let index = 0; index < SHARED_PROGRAM_MAGIC.length; index++) program[index] = SHARED_PROGRAM_MAGIC.charCodeAt(index);
+  const header = new DataView(program.buffer, 0, SHARED_HEADER_SIZE);
+  header.setUint32(8, bytecode.length, true);
+  header.setUint32(12, crc32(bytecode), true);
+  program.set(bytecode, SHARED_HEADER_SIZE);
   return program;
 }
 
@@ -125,8 +143,8 @@ export async function compileGuestModule(source: string, moduleName: string): Pr
 export async function buildGuestProgram(entry: string, outFile?: string, options: GuestBuildOptions = {}): Promise<Uint8Array> {
   const source = await bundleGuestModule(entry, options);
   const moduleName = `${basename(entry, extname(entry))}.js`;
-  const [runtime, bytecode] = await Promise.all([readFile(runtimePath), compileGuestModule(source, moduleName)]);
-  const program = linkGuestProgram(new Uint8Array(runtime), bytecode);
+  const bytecode = await compileGuestModule(source, moduleName);
+  const program = options.runtime === "shared" ? linkSharedProgram(bytecode) : linkGuestProgram(new Uint8Array(await readFile(runtimePath)), bytecode);
   if (outFile) {
     await mkdir(dirname(outFile), { recursive: true });
     await writeFile(outFile, program, { mode: 0o755 });

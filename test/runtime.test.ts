@@ -157,6 +157,52 @@ describe("failures are reported, never silent", () => {
   });
 });
 
+describe("the shared runtime and ports", () => {
+  let results: GuestResult[];
+  const json = (result: GuestResult) => JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "null");
+
+  beforeAll(async () => {
+    const shared = (name: string) => buildGuestProgram(join(fixtures, `${name}.ts`), undefined, { runtime: "shared" });
+    const [setup, argvProgram, ports] = await Promise.all([buildFixture("shared-setup"), shared("argv"), buildFixture("ports")]);
+    const damaged = argvProgram.slice();
+    damaged[damaged.length - 5] ^= 0xff;
+    const run = await runInGuest(
+      { "/qjs.exe": readFileSync(runtimePath), "/t/setup.exe": setup, "/t/argv.exe": argvProgram, "/t/damaged.exe": damaged, "/t/ports.exe": ports },
+      [
+        { argv: ["/t/setup.exe"] },
+        { argv: ["/t/argv.exe", "one", "two words"] },
+        { argv: ["given-name", "x"] },
+        { argv: ["/t/damaged.exe"] },
+        { argv: ["/t/ports.exe"] },
+      ].map((command, index) => (index === 2 ? { ...command, argv: ["/t/argv.exe", ...command.argv] } : command)),
+    );
+    results = run.results;
+  });
+
+  it("runs a program that is only bytecode on the runtime registered with binfmt_misc, with its own argv", () => {
+    expect(results[0]).toMatchObject({ code: 0, stderr: "" });
+    expect(results[1]).toMatchObject({ code: 0, stderr: "" });
+    expect(json(results[1])).toMatchObject({ argv: ["/t/argv.exe", "one", "two words"], uid: 0 });
+    expect(json(results[2]).argv).toEqual(["/t/argv.exe", "given-name", "x"]);
+  });
+
+  it("refuses a damaged one by its CRC, exit 2", () => {
+    expect(results[3].code).toBe(2);
+    expect(results[3].stderr).toMatch(/^damaged\.exe: damaged program in \/t\/damaged\.exe: CRC-32 of the \d+-byte payload is [0-9a-f]{8}, the header expects [0-9a-f]{8}\n$/);
+  });
+
+  it("passes whole messages over ports and names each caller's pid and uid; spawn drops to another user", () => {
+    expect(results[4]).toMatchObject({ code: 0, stderr: "" });
+    const report = json(results[4]);
+    expect(report.missing).toBe("ENOENT");
+    for (const uid of [0, 1000]) {
+      expect(report[`uid${uid}`]).toMatchObject({ samePid: true, uid, gid: uid, second: "second message", afterExit: 0, code: 0 });
+      expect(report[`uid${uid}`].first).toMatch(/^ping from \d+$/);
+    }
+    expect(results[4].stdout).toContain("pong to uid 1000\n");
+  });
+});
+
 describe("compiling to bytecode", () => {
   it("refuses imports other than sys at build time", async () => {
     const attempt = compileGuestModule('import { readFileSync } from "fs";\nreadFileSync("x");\n', "imports-fs.js");

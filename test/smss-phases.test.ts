@@ -47,6 +47,14 @@ describe("the default hive", () => {
     expect(done(scenario, "system-info").data!.commandLine).toMatch(/ ro init=\/Windows\/System32\/smss\.exe/);
   });
 
+  it("runs autochk.exe, which is only bytecode, on the shared runtime qjs.exe that smss registered", () => {
+    expect(done(scenario, "mount").data!.sharedRuntime).toBe("/Windows/System32/qjs.exe");
+    const autochk = scenario.readFile("/Windows/System32/autochk.exe");
+    expect(text(autochk.subarray(0, 8))).toBe("S86QJSX1");
+    expect(autochk.length).toBeLessThan(100_000);
+    expect(done(scenario, "boot-execute").data!.commands).toMatchObject([{ exitCode: 0 }]);
+  });
+
   it("does from the scenario point what it does from power-on", async () => {
     const restored = await boot({ files: { "/Windows/System32/envdump.exe": await envdumpProgram() } }, "ready");
     expect(restored.startedFrom).toBe("scenario point");

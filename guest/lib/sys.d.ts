@@ -90,6 +90,16 @@ declare module "sys" {
   /** Turns a terminal's echo and line editing on or off; without line editing a read returns each byte. */
   export function setTerminalMode(fd: number, echo: boolean, lineEditing: boolean): void;
 
+  // Ports: Unix SOCK_SEQPACKET sockets, one message per read or write; a read of 0 bytes = the peer is gone.
+  /** Creates and listens on a port at path (which must not exist); returns the listening descriptor. */
+  export function createPort(path: string, backlog?: number): number;
+  /** Connects to the port at path; returns the connection's descriptor. */
+  export function connectPort(path: string): number;
+  /** Takes the next connection waiting on a listening port (blocks unless poll said one waits). */
+  export function accept(fd: number): number;
+  /** Who is at the other end of a connection, as the kernel recorded it when it connected. */
+  export function peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+
   // Processes.
   export interface SpawnOptions {
     /** Descriptors of this process to become the child's 0, 1 and 2; omitted ones are inherited. */
@@ -99,6 +109,9 @@ declare module "sys" {
     /** Start the child in a new session (setsid), e.g. to give it a controlling terminal of its own. */
     setsid?: boolean;
     cwd?: string;
+    /** Run the child as this user and group (root only); supplementary groups are dropped with the group. */
+    uid?: number;
+    gid?: number;
   }
   /**
    * Starts path with argv (argv[0] included) and envp ("NAME=value" strings; omitted or null: this

@@ -44,7 +44,7 @@ quickjs_sources=(quickjs.c libregexp.c libunicode.c cutils.c libbf.c)
 quickjs_headers=(quickjs.h quickjs-atom.h quickjs-opcode.h libregexp.h libregexp-opcode.h libunicode.h
                  libunicode-table.h libbf.h cutils.h list.h VERSION)
 own_sources=(guest/native/runtime.c guest/native/sys.c guest/native/sys_support.c guest/native/sys_fs.c
-             guest/native/sys_process.c guest/native/sys_system.c)
+             guest/native/sys_process.c guest/native/sys_system.c guest/native/sys_ports.c)
 own_headers=(guest/native/sys.h guest/native/sys_internal.h)
 
 # -O2, not -Os: the emulated CPU counts every instruction the interpreter executes; -O2 runs smss's phases

@@ -1,8 +1,15 @@
-/* The guest program runtime: one static i386 binary that is both the bytecode compiler (when it carries no
- * program) and the loader of guest programs (when QuickJS bytecode is appended to it).
+/* The guest program runtime: one static i386 binary that is the bytecode compiler (when it carries no
+ * program), the loader of a program appended to it, and the shared runtime of programs that carry only
+ * their bytecode.
  *
- * A guest program file is: runtime bytes | payload | trailer, where the 16-byte trailer is
+ * A self-contained program file (smss.exe, which runs before anything is set up) is:
+ *   runtime bytes | payload | trailer, the 16-byte trailer being
  *   u32 payload length (little-endian) | u32 CRC-32 of the payload | 8-byte magic "S86QJSB1".
+ * A program for the shared runtime (every other .exe in System32) is:
+ *   8-byte magic "S86QJSX1" | u32 payload length | u32 CRC-32 of the payload | payload.
+ * smss registers that magic with the kernel's binfmt_misc (flags P and F), so exec of such a file runs
+ * this binary (C:\Windows\System32\qjs.exe) with argv = [runtime, program path, original argv...]: the
+ * runtime's code is then one file's pages, shared by every process, as Windows shares ntdll.dll.
  * The payload is one ES module compiled by this same binary (`--compile`), so the bytecode format always
  * matches the engine that reads it. The CRC guards the engine's bytecode reader, which trusts its input:
  * a damaged file must end in a clear message, not a crash of PID 1. */
@@ -21,6 +28,8 @@
 #define TRAILER_SIZE 16
 #define TRAILER_MAGIC "S86QJSB1"
 #define TRAILER_MAGIC_SIZE 8
+#define SHARED_MAGIC "S86QJSX1"
+#define SHARED_HEADER_SIZE 16
 
 enum {
     EXIT_PROGRAM_FAILED = 1, /* the program threw, or left a promise rejection unhandled */
@@ -102,6 +111,10 @@ static int open_own_executable(const char **path)
     return open(*path, O_RDONLY | O_CLOEXEC);
 }
 
+static PayloadStatus read_checked_payload(int fd, const char *path, off_t offset, uint32_t length, uint32_t expected_crc,
+                                          const char *recorded_in, uint8_t **payload, size_t *payload_length,
+                                          char *problem, size_t problem_size);
+
 static PayloadStatus read_payload(int fd, const char *path, uint8_t **payload, size_t *payload_length,
                                   char *problem, size_t problem_size)
 {
@@ -128,12 +141,21 @@ static PayloadStatus read_payload(int fd, const char *path, uint8_t **payload, s
                  length, (long long)trailer_offset);
         return PAYLOAD_DAMAGED;
     }
+    return read_checked_payload(fd, path, trailer_offset - length, length, expected_crc, "trailer", payload, payload_length,
+                                problem, problem_size);
+}
+
+/* Reads a payload from offset and checks it against the CRC recorded in its header or trailer. */
+static PayloadStatus read_checked_payload(int fd, const char *path, off_t offset, uint32_t length, uint32_t expected_crc,
+                                          const char *recorded_in, uint8_t **payload, size_t *payload_length,
+                                          char *problem, size_t problem_size)
+{
     uint8_t *buffer = malloc(length);
     if (!buffer) {
         snprintf(problem, problem_size, "cannot allocate %u bytes for the program in %s", length, path);
         return PAYLOAD_DAMAGED;
     }
-    if (read_exactly_at(fd, buffer, length, trailer_offset - length) < 0) {
+    if (read_exactly_at(fd, buffer, length, offset) < 0) {
         snprintf(problem, problem_size, "cannot read the %u-byte program in %s: %s", length, path, strerror(errno));
         free(buffer);
         return PAYLOAD_DAMAGED;
@@ -141,14 +163,42 @@ static PayloadStatus read_payload(int fd, const char *path, uint8_t **payload, s
     uint32_t actual_crc = crc32_ieee(buffer, length);
     if (actual_crc != expected_crc) {
         snprintf(problem, problem_size,
-                 "damaged program in %s: CRC-32 of the %u-byte payload is %08x, the trailer expects %08x", path,
-                 length, actual_crc, expected_crc);
+                 "damaged program in %s: CRC-32 of the %u-byte payload is %08x, the %s expects %08x", path,
+                 length, actual_crc, recorded_in, expected_crc);
         free(buffer);
         return PAYLOAD_DAMAGED;
     }
     *payload = buffer;
     *payload_length = length;
     return PAYLOAD_PRESENT;
+}
+
+/* A program for the shared runtime: PAYLOAD_ABSENT when the file does not start with its magic. */
+static PayloadStatus read_shared_program(const char *path, uint8_t **payload, size_t *payload_length, char *problem,
+                                         size_t problem_size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(problem, problem_size, "cannot open %s: %s", path, strerror(errno));
+        return PAYLOAD_DAMAGED;
+    }
+    uint8_t header[SHARED_HEADER_SIZE];
+    struct stat status;
+    PayloadStatus result = PAYLOAD_ABSENT;
+    if (fstat(fd, &status) == 0 && status.st_size >= SHARED_HEADER_SIZE && read_exactly_at(fd, header, SHARED_HEADER_SIZE, 0) == 0 &&
+        memcmp(header, SHARED_MAGIC, TRAILER_MAGIC_SIZE) == 0) {
+        uint32_t length = read_le32(header + 8);
+        if (length == 0 || (off_t)length != status.st_size - SHARED_HEADER_SIZE) {
+            snprintf(problem, problem_size, "damaged header in %s: payload length %u, but %lld bytes follow the header", path,
+                     length, (long long)(status.st_size - SHARED_HEADER_SIZE));
+            result = PAYLOAD_DAMAGED;
+        } else {
+            result = read_checked_payload(fd, path, SHARED_HEADER_SIZE, length, read_le32(header + 12), "header", payload,
+                                          payload_length, problem, problem_size);
+        }
+    }
+    close(fd);
+    return result;
 }
 
 /* Writes the value as a line, and an Error's stack under it (the part that says where it came from). */
@@ -440,13 +490,36 @@ static int compile_module(const char *source_path, const char *output_path)
     return EXIT_SUCCESS;
 }
 
-int main(int argc, char **argv)
+static void name_program(int argc, char **argv)
 {
     program_argc = argc;
     program_argv = argv;
     if (argc > 0 && argv[0][0]) {
         const char *slash = strrchr(argv[0], '/');
         program_name = slash ? slash + 1 : argv[0];
+    }
+}
+
+int main(int argc, char **argv)
+{
+    name_program(argc, argv);
+    uint8_t *payload = NULL;
+    size_t payload_length = 0;
+    char problem[512];
+
+    /* Started by binfmt_misc for a program of the shared runtime: argv[1] is the program's path, which the
+     * kernel also recorded as the file it executed, and argv[2] the argv[0] the program's parent gave. */
+    const char *executed = (const char *)getauxval(AT_EXECFN);
+    if (argc >= 3 && executed && strcmp(argv[1], executed) == 0) {
+        PayloadStatus status = read_shared_program(argv[1], &payload, &payload_length, problem, sizeof problem);
+        if (status != PAYLOAD_ABSENT)
+            name_program(argc - 2, argv + 2);
+        if (status == PAYLOAD_PRESENT)
+            return run_program(payload, payload_length);
+        if (status == PAYLOAD_DAMAGED) {
+            dprintf(STDERR_FILENO, "%s: %s\n", program_name, problem);
+            return EXIT_BAD_EXECUTABLE;
+        }
     }
 
     const char *own_path;
@@ -456,9 +529,6 @@ int main(int argc, char **argv)
                 program_name, own_path, strerror(errno));
         return EXIT_BAD_EXECUTABLE;
     }
-    uint8_t *payload = NULL;
-    size_t payload_length = 0;
-    char problem[512];
     PayloadStatus status = read_payload(fd, own_path, &payload, &payload_length, problem, sizeof problem);
     close(fd);
 

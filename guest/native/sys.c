@@ -13,6 +13,7 @@ static const struct {
     { sys_fs_functions, &sys_fs_function_count },
     { sys_process_functions, &sys_process_function_count },
     { sys_system_functions, &sys_system_function_count },
+    { sys_port_functions, &sys_port_function_count },
 };
 
 static JSValue new_argv_array(JSContext *ctx)

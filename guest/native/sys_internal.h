@@ -65,5 +65,7 @@ extern const JSCFunctionListEntry sys_process_functions[];
 extern const int sys_process_function_count;
 extern const JSCFunctionListEntry sys_system_functions[];
 extern const int sys_system_function_count;
+extern const JSCFunctionListEntry sys_port_functions[];
+extern const int sys_port_function_count;
 
 #endif

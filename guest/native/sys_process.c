@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "sys_internal.h"
@@ -22,6 +23,7 @@ typedef struct {
     int stream_fds[STANDARD_STREAM_COUNT]; /* -1: inherit the parent's */
     int new_session;
     const char *cwd;
+    int64_t uid, gid; /* -1: keep the parent's */
 } SpawnOptions;
 
 static const char *const stream_names[STANDARD_STREAM_COUNT] = { "stdin", "stdout", "stderr" };
@@ -32,6 +34,7 @@ static int read_spawn_options(JSContext *ctx, JSValueConst value, SpawnOptions *
         options->stream_fds[stream] = -1;
     options->new_session = 0;
     options->cwd = NULL;
+    options->uid = options->gid = -1;
     if (JS_IsUndefined(value) || JS_IsNull(value))
         return 0;
     if (!JS_IsObject(value)) {
@@ -52,6 +55,15 @@ static int read_spawn_options(JSContext *ctx, JSValueConst value, SpawnOptions *
         return -1;
     options->new_session = JS_ToBool(ctx, setsid_value);
     JS_FreeValue(ctx, setsid_value);
+    static const char *const id_names[2] = { "uid", "gid" };
+    int64_t *ids[2] = { &options->uid, &options->gid };
+    for (int id = 0; id < 2; id++) {
+        JSValue id_value = JS_GetPropertyStr(ctx, value, id_names[id]);
+        int status = sys_arg_optional_int64(ctx, id_value, "spawn", id_names[id], 0, 65534, -1, ids[id]);
+        JS_FreeValue(ctx, id_value);
+        if (status < 0)
+            return -1;
+    }
     JSValue cwd_value = JS_GetPropertyStr(ctx, value, "cwd");
     int status = sys_arg_optional_string(ctx, cwd_value, "spawn", "cwd", &options->cwd);
     JS_FreeValue(ctx, cwd_value);
@@ -69,6 +81,19 @@ typedef struct {
     int failed_errno;
     const char *failed_step;
 } ExecRequest;
+
+/* glibc's setuid and friends change every thread of the process in turn, bookkeeping that a child sharing
+ * its parent's memory must not touch: the child makes the system calls itself (the 32-bit-id ones on i386). */
+enum { ID_SETGROUPS, ID_SETGID, ID_SETUID };
+static long raw_id_call(int which, int64_t id)
+{
+#ifdef SYS_setgid32
+    static const long numbers[] = { SYS_setgroups32, SYS_setgid32, SYS_setuid32 };
+#else
+    static const long numbers[] = { SYS_setgroups, SYS_setgid, SYS_setuid };
+#endif
+    return which == ID_SETGROUPS ? syscall(numbers[which], 0, NULL) : syscall(numbers[which], (long)id);
+}
 
 /* The child runs on a stack of its own, so it cannot overwrite anything of the parent's but the request.
  * Two passes over the standard streams so that swapped ones (stdout=2, stderr=1) are not clobbered:
@@ -98,6 +123,16 @@ static int exec_child(void *argument)
         request->failed_step = "setsid";
         goto fail;
     }
+    /* The group first: once the user id is dropped, changing groups is no longer allowed. Supplementary
+     * groups go too, or the child would keep root's. */
+    if (options->gid >= 0 && (raw_id_call(ID_SETGROUPS, 0) < 0 || raw_id_call(ID_SETGID, options->gid) < 0)) {
+        request->failed_step = "setgid";
+        goto fail;
+    }
+    if (options->uid >= 0 && raw_id_call(ID_SETUID, options->uid) < 0) {
+        request->failed_step = "setuid";
+        goto fail;
+    }
     if (options->cwd && chdir(options->cwd) < 0) {
         request->failed_step = "chdir";
         goto fail;
@@ -122,7 +157,7 @@ static JSValue sys_spawn(JSContext *ctx, JSValueConst this_value, int argc, JSVa
     JSValue result = JS_EXCEPTION;
     char **child_argv = NULL, **child_envp = NULL;
     uint8_t *child_stack = NULL;
-    SpawnOptions options = { .cwd = NULL };
+    SpawnOptions options = { .cwd = NULL, .uid = -1, .gid = -1 };
     child_argv = sys_arg_string_array(ctx, argv[1], "spawn", "argv");
     if (!child_argv)
         goto done;
