@@ -7,6 +7,7 @@ import { pairRenames } from "../src/config/renames.ts";
 import { currentControlSet, splitMultiString } from "../src/config/values.ts";
 import { encodeDword, Hive, REG_DWORD, REG_SZ, encodeString } from "../src/hive/index.ts";
 import { ntObjectPath } from "../src/ntpath/index.ts";
+import { parseCsrssCommandLine } from "../src/config/csrss.ts";
 
 const utf16 = (...strings: string[]) => {
   const text = strings.join("\0");
@@ -102,5 +103,40 @@ describe("NT paths in the object namespace", () => {
     expect(() => ntObjectPath("\\SystemRoot\\..\\x")).toThrow(/climbs out of its volume/);
     expect(() => ntObjectPath("relative\\x")).toThrow(/not an absolute NT path/);
     expect(() => ntObjectPath("\\??\\C:\\a/b")).toThrow(/holds "\/" or NUL/);
+  });
+});
+
+describe("csrss's command line", () => {
+  const windows7 =
+    "ObjectDirectory=\\Windows SharedSection=1024,12288,512 Windows=On SubSystemType=Windows ServerDll=basesrv,1 ServerDll=winsrv:UserServerDllInitialization,3 ServerDll=winsrv:ConServerDllInitialization,2 ProfileControl=Off MaxRequestThreads=16".split(" ");
+
+  it("reads Windows 7's", () => {
+    expect(parseCsrssCommandLine(windows7)).toEqual({
+      objectDirectory: "\\Windows",
+      sharedSectionKiB: [1024, 12288, 512],
+      serverDlls: [
+        { dll: "basesrv.dll", entry: undefined, index: 1 },
+        { dll: "winsrv.dll", entry: "UserServerDllInitialization", index: 3 },
+        { dll: "winsrv.dll", entry: "ConServerDllInitialization", index: 2 },
+      ],
+      maxRequestThreads: 16,
+    });
+  });
+
+  it("refuses what Windows refuses, naming the argument", () => {
+    const refused: [string[], RegExp][] = [
+      [[...windows7, "Bogus=1"], /unknown argument "Bogus=1"/],
+      [["ObjectDirectory=\\Windows", "NoEquals"], /"NoEquals" is not of the form Name=Value/],
+      [["SharedSection=1024"], /needs at least two sizes/],
+      [["ObjectDirectory=\\Windows", "SharedSection=1024,x"], /SharedSection=1024,x: "x" is not a number/],
+      [["ObjectDirectory=\\Windows", "ServerDll=basesrv"], /the index is missing/],
+      [["ObjectDirectory=\\Windows", "ServerDll=basesrv,4"], /beyond the 4 server DLL slots/],
+      [["ObjectDirectory=\\Windows", "ServerDll=a:b:c,1"], /not of the form dll\[:Entry\],Index/],
+      [["ObjectDirectory=\\Windows", "ServerDll=a,1", "ServerDll=b,1"], /slot 1 is already taken/],
+      [["ObjectDirectory=\\Windows", "MaxRequestThreads=0"], /MaxRequestThreads: "0" is not a number/],
+      [["SharedSection=1024,3072"], /ObjectDirectory= is missing/],
+      [["ObjectDirectory=Windows"], /not an object directory path/],
+    ];
+    for (const [args, message] of refused) expect(() => parseCsrssCommandLine(args), args.join(" ")).toThrow(message);
   });
 });

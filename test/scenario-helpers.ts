@@ -35,3 +35,9 @@ export function envdumpProgram(): Promise<Uint8Array> {
   envdump ??= buildGuestProgram(join(REPO_ROOT, "test", "guest", "envdump.ts"));
   return envdump;
 }
+
+let smapiClient: Promise<Uint8Array> | undefined;
+export function smapiClientProgram(): Promise<Uint8Array> {
+  smapiClient ??= buildGuestProgram(join(REPO_ROOT, "test", "guest", "smapi-client.ts"));
+  return smapiClient;
+}

@@ -11,7 +11,8 @@ import { SYSTEM_HIVE_ON_DISK } from "../emulator/scenario.ts";
 import { FatVolume } from "../src/fat/fat.ts";
 import { splitMultiString } from "../src/config/values.ts";
 import { Hive } from "../src/hive/index.ts";
-import { done, envdumpProgram, multiSz, regFragment, SM } from "./scenario-helpers.ts";
+import { done, envdumpProgram, multiSz, regFragment, SM, smapiClientProgram } from "./scenario-helpers.ts";
+import { NtStatus } from "../src/smapi/index.ts";
 
 const running: BootedMachine[] = [];
 afterAll(async () => {
@@ -385,5 +386,36 @@ describe("autochk", () => {
     expect(checks[1]).toMatchObject({ volume: "C:", dirty: false, checked: false });
     const volume = scenario.volume();
     expect(volume.stat("/Temp/BIG.TXT")!.size).toBe(Math.ceil(5000 / volume.layout.clusterSize) * volume.layout.clusterSize);
+  });
+});
+
+describe("the SM API on \\SmApiPort", () => {
+  it("serves the system's requests once resident, answers bad ones with error statuses and refuses other users", async () => {
+    const scenario = await boot(
+      {
+        hive: { merge: regFragment(`[${SM}]`, `"BootExecute"=${multiSz(["autocheck autochk *", "async smapiclient"])}`) },
+        files: { "/Windows/System32/smapiclient.exe": await smapiClientProgram(), "/Windows/System32/envdump.exe": await envdumpProgram() },
+      },
+      "ready",
+    );
+    expect(done(scenario, "object-namespace").data!.ports).toEqual(["\\SmApiPort"]);
+    const report = await scenario.waitForEvent((e) => (e.phase as string) === "test-program" && e.data?.replies !== undefined);
+    const replies = report.data!.replies as Record<string, { status: number; pid?: number }>;
+    expect(replies.posix).toMatchObject({ status: NtStatus.SUCCESS });
+    expect(replies.unknownSubsystem).toEqual({ status: NtStatus.OBJECT_NAME_NOT_FOUND });
+    expect(replies.emptyName).toEqual({ status: NtStatus.INVALID_PARAMETER });
+    expect(replies.api7).toEqual({ status: NtStatus.NOT_IMPLEMENTED });
+    expect(replies.foreignSession).toEqual({ status: NtStatus.NOT_IMPLEMENTED });
+    expect(replies.garbage).toEqual({ status: NtStatus.INVALID_PARAMETER });
+    expect(replies.sessionComplete).toEqual({ status: NtStatus.SUCCESS });
+    expect(replies.execPgm).toMatchObject({ status: NtStatus.SUCCESS });
+    expect(replies.execMissing).toEqual({ status: NtStatus.OBJECT_NAME_NOT_FOUND });
+    // The Optional subsystem (the POSIX stand-in) started on request and announced itself to smss.
+    await scenario.waitForEvent((e) => e.phase === "subsystem" && e.status === "start" && e.data?.name === "Posix" && e.data?.sbApiPort === "\\PsxSbApiPort");
+    // ExecPgm started envdump with its argument and smss's environment.
+    const envdump = await scenario.waitForEvent((e) => (e.phase as string) === "test-program" && Array.isArray(e.data?.argv));
+    expect(envdump.data!.pid).toBe(replies.execPgm.pid);
+    expect((envdump.data!.argv as string[]).slice(1)).toEqual(["5"]);
+    expect(replies.unprivileged).toEqual({ status: NtStatus.ACCESS_DENIED });
   });
 });

@@ -302,14 +302,41 @@ static int install_console(JSContext *ctx)
     return status;
 }
 
+static PayloadStatus read_shared_program(const char *path, uint8_t **payload, size_t *payload_length, char *problem,
+                                         size_t problem_size);
+
+/* "sys", or a compiled module in the shared-program format named by its absolute path: a DLL (csrss's
+ * server DLLs), loaded with import(path) at run time. A bundle's own code never imports anything else. */
 static JSModuleDef *load_module(JSContext *ctx, const char *name, void *opaque)
 {
     (void)opaque;
     if (strcmp(name, "sys") == 0)
         return sys_module_new(ctx, name, program_argc, program_argv);
-    JS_ThrowReferenceError(ctx, "cannot import '%s': a guest program is a single bundle and may import only 'sys'",
-                           name);
-    return NULL;
+    if (name[0] != '/') {
+        JS_ThrowReferenceError(ctx, "cannot import '%s': a guest program is a single bundle that imports only 'sys' "
+                                    "(and DLLs by absolute path)", name);
+        return NULL;
+    }
+    uint8_t *payload = NULL;
+    size_t payload_length = 0;
+    char problem[512];
+    PayloadStatus status = read_shared_program(name, &payload, &payload_length, problem, sizeof problem);
+    if (status != PAYLOAD_PRESENT) {
+        JS_ThrowReferenceError(ctx, "cannot import '%s': %s", name, status == PAYLOAD_ABSENT ? "not a compiled module" : problem);
+        return NULL;
+    }
+    /* ROM_DATA: the bytecode stays in the payload buffer, which is never freed while the module lives. */
+    JSValue module = JS_ReadObject(ctx, payload, payload_length, JS_READ_OBJ_BYTECODE | JS_READ_OBJ_ROM_DATA);
+    if (JS_IsException(module))
+        return NULL;
+    if (JS_VALUE_GET_TAG(module) != JS_TAG_MODULE) {
+        JS_FreeValue(ctx, module);
+        JS_ThrowReferenceError(ctx, "cannot import '%s': its bytecode is not a module", name);
+        return NULL;
+    }
+    JSModuleDef *definition = JS_VALUE_GET_PTR(module);
+    JS_FreeValue(ctx, module);
+    return definition;
 }
 
 /* QuickJS reports a rejection without a handler, and later reports it handled if one is attached; what

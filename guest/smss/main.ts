@@ -17,6 +17,7 @@ import { processPendingRenames } from "./renames.ts";
 import { readSystemInfo } from "./systeminfo.ts";
 import { stayResident } from "./resident.ts";
 import { holdAtScenarioPoint } from "./scenario.ts";
+import { SmApiServer } from "./smapi.ts";
 import { SCENARIO_POINT_SWITCH } from "../../src/events/index.ts";
 
 function main(): never {
@@ -36,9 +37,9 @@ function main(): never {
     const { data, environment } = configureEnvironment(sessionManager);
     return { data, result: environment };
   });
-  const volumes = phaseWithResult("object-namespace", () => {
-    const { data, volumes } = buildObjectNamespace(sessionManager);
-    return { data, result: volumes };
+  const { volumes, smApiPort } = phaseWithResult("object-namespace", () => {
+    const { data, volumes, smApiPort } = buildObjectNamespace(sessionManager);
+    return { data, result: { volumes, smApiPort } };
   });
   const restartNeeded = phaseWithResult("boot-execute", () => {
     const { data, restartNeeded } = runBootExecute(sessionManager, environment, volumes);
@@ -55,7 +56,7 @@ function main(): never {
     say(`smss: ready after ${uptimeMs} ms`);
     return { uptimeMs };
   });
-  stayResident();
+  stayResident(new SmApiServer(smApiPort, sessionManager, environment));
 }
 
 /** autochk repaired the boot volume under the running kernel: start again on the repaired disk, as Windows does. */

@@ -11,6 +11,7 @@ import { ConfigError, multiStringValue, stringValue, type SessionManagerKey } fr
 import type { LinkData, ObjectNamespaceData } from "../../src/events/index.ts";
 import { decodeLatin1 } from "../../src/hive/index.ts";
 import { NtPathError, NT_ROOT_GUEST, ntObjectPath } from "../../src/ntpath/index.ts";
+import { createSmApiPort, SM_API_PORT } from "./smapi.ts";
 
 export class NamespaceError extends Error {
   override name = "NamespaceError";
@@ -128,7 +129,7 @@ function findFatVolumes(): string[] {
     .filter(isFatVolume);
 }
 
-export function buildObjectNamespace(sessionManager: SessionManagerKey): { volumes: Volume[]; data: ObjectNamespaceData } {
+export function buildObjectNamespace(sessionManager: SessionManagerKey): { volumes: Volume[]; smApiPort: number; data: ObjectNamespaceData } {
   const directories: string[] = [];
   const links: LinkData[] = [];
   const tree = new ObjectTree();
@@ -214,7 +215,10 @@ export function buildObjectNamespace(sessionManager: SessionManagerKey): { volum
     }
   }
   for (const entry of links) entry.resolves = describeTarget(ntObjectPath(entry.name));
-  return { volumes, data: { directories, links, volumes: volumes.map(({ device, letter, blockDevice, mounted }) => ({ device, letter, blockDevice, mounted })) } };
+  // Created now, as Windows' smss creates it early: programs BootExecute starts asynchronously can connect
+  // (their requests are answered once smss is resident).
+  const smApiPort = createSmApiPort();
+  return { volumes, smApiPort, data: { ports: [SM_API_PORT], directories, links, volumes: volumes.map(({ device, letter, blockDevice, mounted }) => ({ device, letter, blockDevice, mounted })) } };
 }
 
 /** After autochk: the volumes other than the boot volume get their file systems. */

@@ -1,10 +1,12 @@
 // After initialisation smss stays resident as PID 1: it reaps every child that exits (orphans are
-// re-parented to it) and answers a few commands typed on the console. It waits in poll(2) on the console
-// and on a signalfd for SIGCHLD, so an idle guest really idles.
+// re-parented to it), serves \SmApiPort (smapi.ts) and answers a few commands typed on the console. It waits
+// in poll(2) on the console, the port and its connections and on a signalfd for SIGCHLD, so an idle guest
+// really idles.
 import * as sys from "sys";
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { say } from "./console.ts";
 import { report } from "../lib/probe.ts";
+import type { SmApiServer } from "./smapi.ts";
 import { decodeLatin1 } from "../../src/hive/text.ts";
 
 const COMMANDS: Record<string, { help: string; run: () => void }> = {
@@ -17,7 +19,7 @@ const COMMANDS: Record<string, { help: string; run: () => void }> = {
   },
 };
 
-export function stayResident(): never {
+export function stayResident(smApi: SmApiServer): never {
   const consoleFd = sys.open("/dev/console", sys.O_RDONLY | sys.O_NONBLOCK | sys.O_NOCTTY, 0);
   const childExits = sys.signalfd([sys.SIGCHLD]);
   say('smss: resident. Type "help" for commands.');
@@ -29,15 +31,16 @@ export function stayResident(): never {
       runCommand(pending.slice(0, newline).trim());
       pending = pending.slice(newline + 1);
     }
-    const [console, children] = sys.poll(
-      [
-        { fd: consoleFd, events: sys.POLLIN },
-        { fd: childExits, events: sys.POLLIN },
-      ],
+    const ports = smApi.descriptors();
+    const [console, children, ...portEvents] = sys.poll(
+      [{ fd: consoleFd, events: sys.POLLIN }, { fd: childExits, events: sys.POLLIN }, ...ports.map((fd) => ({ fd, events: sys.POLLIN }))],
       -1,
     );
     if (children !== 0) while (readAvailable(childExits) !== "");
     if (console !== 0) pending += readAvailable(consoleFd);
+    portEvents.forEach((events, index) => {
+      if (events !== 0) smApi.serve(ports[index]);
+    });
   }
 }
 

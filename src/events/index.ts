@@ -23,9 +23,10 @@ export const PHASES = [
  * `stop` (a bugcheck) and `power-off` end the machine; `autochk` is reported by autochk.exe itself, once
  * per volume it looks at; `restart` comes before the machine restarts itself (autochk repaired the boot
  * volume); `scenario-point` only on machines whose kernel command line asks for it (test machinery, see
- * guest/smss/scenario.ts). None is part of the ordered list.
+ * guest/smss/scenario.ts); `subsystem` is a subsystem's own (csrss: up, stopped or failed). None is part of
+ * the ordered list.
  */
-export type Phase = (typeof PHASES)[number] | "stop" | "power-off" | "autochk" | "restart" | "scenario-point";
+export type Phase = (typeof PHASES)[number] | "stop" | "power-off" | "autochk" | "restart" | "scenario-point" | "subsystem";
 
 /** The kernel command-line word that makes smss stop at the scenario point. */
 export const SCENARIO_POINT_SWITCH = "smss86.scenario-point";
@@ -74,6 +75,8 @@ export interface LinkData {
 }
 
 export interface ObjectNamespaceData {
+  /** The ports smss created (NT names), served once it is resident. */
+  ports: string[];
   directories: string[];
   links: LinkData[];
   volumes: { device: string; letter: string; blockDevice: string; mounted: boolean }[];
