@@ -168,6 +168,11 @@ declare module "sys" {
   export function getenv(name: string): string | undefined;
   /** This process's environment as "NAME=value" strings. */
   export function environ(): string[];
+  /**
+   * Loads a kernel module (.ko, e.g. C:\Windows\System32\win32k.sys) with finit_module(2), no parameters.
+   * Fails with SysError EEXIST when a module of that name is loaded already, EPERM without CAP_SYS_MODULE.
+   */
+  export function loadKernelModule(path: string): void;
 
   export const O_RDONLY: number;
   export const O_WRONLY: number;

@@ -1,8 +1,10 @@
-/* The machine as a whole: power state, identity, memory, clocks and the environment block. */
+/* The machine as a whole: power state, identity, memory, clocks, the environment block and kernel modules. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -146,6 +148,27 @@ static JSValue sys_environ(JSContext *ctx, JSValueConst this_value, int argc, JS
     return entries;
 }
 
+/* finit_module(2) on the opened file rather than init_module(2) on a copy: the kernel reads the file itself,
+ * so no JS-side buffer the size of the module is needed. glibc has no wrapper for it. */
+static JSValue sys_load_kernel_module(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc;
+    const char *path = sys_arg_string(ctx, argv[0], "loadKernelModule", "path");
+    if (!path)
+        return JS_EXCEPTION;
+    JSValue result = JS_UNDEFINED;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        result = sys_throw_errno(ctx, "open", path, errno);
+    } else {
+        if (syscall(SYS_finit_module, fd, "", 0) < 0)
+            result = sys_throw_errno(ctx, "finit_module", path, errno);
+        close(fd);
+    }
+    JS_FreeCString(ctx, path);
+    return result;
+}
+
 const JSCFunctionListEntry sys_system_functions[] = {
     JS_CFUNC_DEF("reboot", 1, sys_reboot),
     JS_CFUNC_DEF("uname", 0, sys_uname),
@@ -155,5 +178,6 @@ const JSCFunctionListEntry sys_system_functions[] = {
     JS_CFUNC_DEF("realtimeMs", 0, sys_realtime_ms),
     JS_CFUNC_DEF("getenv", 1, sys_getenv),
     JS_CFUNC_DEF("environ", 0, sys_environ),
+    JS_CFUNC_DEF("loadKernelModule", 1, sys_load_kernel_module),
 };
 const int sys_system_function_count = SYS_COUNT_OF(sys_system_functions);
