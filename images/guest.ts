@@ -24,6 +24,7 @@ export const runtimePath = join(REPO_ROOT, "images", "prebuilt", "qjs-runtime");
 /** The same C sources as the runtime, built for the host: only its --compile mode is used. */
 export const compilerPath = join(REPO_ROOT, "images", "prebuilt", "qjs-compiler");
 const bytecodeCacheDir = join(REPO_ROOT, "build", "guest-bytecode");
+let partialCount = 0;
 
 export const TRAILER_MAGIC = "S86QJSB1";
 export const TRAILER_SIZE = 16;
@@ -125,9 +126,10 @@ export async function compileGuestModule(source: string, moduleName: string): Pr
       throw new GuestBuildError(`cannot compile ${moduleName} to bytecode (runtime exit ${code}): ${stderr?.trim() || (error as Error).message}`);
     }
     const bytecode = new Uint8Array(await readFile(bytecodePath));
-    // Written under a unique name and renamed: parallel test workers may build the same program.
+    // Written under a unique name and renamed: parallel test workers, and concurrent builds in one process,
+    // may build the same program.
     await mkdir(bytecodeCacheDir, { recursive: true });
-    const partial = join(bytecodeCacheDir, `${key}.${process.pid}.partial`);
+    const partial = join(bytecodeCacheDir, `${key}.${process.pid}.${++partialCount}.partial`);
     await writeFile(partial, bytecode);
     await rename(partial, cached);
     return bytecode;
