@@ -5,15 +5,17 @@
 #
 # A module loads only into the kernel it was built against (vermagic; without MODVERSIONS nothing checks
 # the layout of the kernel structures it reads), so the tree must be the one the committed bzImage came
-# from: same bzImage bytes, and the kernel's Module.symvers present. The stamp records the bzImage's hash
-# with the sources. Reproducible: the module is built in the same directory every time, from copies of
+# from: same bzImage bytes, and the kernel's Module.symvers present. That kernel exports only the symbols
+# listed in exports.txt, which must be exactly what the module imports (checked below). The stamp records
+# the bzImage's hash with the sources. Reproducible: the module is built in the same directory every time, from copies of
 # the sources, with the kernel tree's fixed build settings; debug info is stripped (the kernel is built
 # without any, so this only guards against a config that adds it).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 recipe=guest/kernel/win32k/build.sh
 sources=(guest/kernel/win32k/win32k.c guest/kernel/win32k/Kbuild)
-kernel_inputs=(guest/kernel/build.sh guest/kernel/config.fragment images/prebuilt/bzImage)
+exports=guest/kernel/win32k/exports.txt
+kernel_inputs=(guest/kernel/build.sh guest/kernel/config.fragment "$exports" images/prebuilt/bzImage)
 output=images/prebuilt/win32k.sys
 source_package=linux-source-6.1
 build_root=/var/tmp/smss86-kernel
@@ -47,6 +49,14 @@ export KBUILD_BUILD_VERSION=1
 unset KCFLAGS KCPPFLAGS KAFLAGS LOCALVERSION ARCH CROSS_COMPILE
 echo "win32k/build.sh: building win32k.ko against $tree" >&2
 make -C "$tree" ARCH=i386 M="$module_dir" -s modules
+# The kernel exports only what exports.txt lists (TRIM_UNUSED_KSYMS), and the list must stay exactly what
+# the module imports: modpost above has refused a missing symbol; a symbol no longer used would keep an
+# export the kernel does not need.
+imports=$(nm -u "$module_dir/win32k.ko" | awk '{print $2}' | LC_ALL=C sort)
+if [ "$imports" != "$(LC_ALL=C sort "$repo/$exports")" ]; then
+  diff <(echo "$imports") <(LC_ALL=C sort "$repo/$exports") | sed 's/^/  /' >&2 || true
+  fail "$exports is not what win32k.ko imports (< imports, > list): update it and run bash guest/kernel/build.sh"
+fi
 strip --strip-debug -o "$repo/$output" "$module_dir/win32k.ko"
 chmod 0644 "$repo/$output"
 
