@@ -1,5 +1,6 @@
-// The default machine's disk, assembled from the sources: SYSLINUX + kernel + smss.exe + the SYSTEM hive
-// built from images/hives/SYSTEM.reg. Node only. Cached in build/ and rebuilt when any input changes.
+// The default machine's disk, assembled from the sources: SYSLINUX + kernel + smss.exe + win32k.sys + the
+// SYSTEM hive built from images/hives/SYSTEM.reg. Node only. Cached in build/ and rebuilt when any input
+// changes.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -150,6 +151,8 @@ export async function buildDefaultDisk(): Promise<Uint8Array> {
       "/boot/bzImage": readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage")),
       ...system32,
       [SHARED_RUNTIME_PATH]: readFileSync(join(REPO_ROOT, "images", "prebuilt", "qjs-runtime")),
+      // The Win32 subsystem's kernel part, a Linux module (guest/kernel/win32k/), where Windows keeps it.
+      "/Windows/System32/win32k.sys": readFileSync(join(REPO_ROOT, "images", "prebuilt", "win32k.sys")),
       "/pagefile.sys": new Uint8Array(PAGE_FILE_MIB * 1024 * 1024),
       "/Windows/System32/config/SYSTEM": buildSystemHive(readFileSync(SYSTEM_REG), SYSTEM_REG),
     },

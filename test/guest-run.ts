@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildDiskImage, openVolume } from "../emulator/disk/image.ts";
-import { Machine } from "../emulator/machine.ts";
+import { Machine, type ObservedEvent } from "../emulator/machine.ts";
 import { loadFirmware, REPO_ROOT } from "../emulator/node.ts";
 import { buildGuestProgram } from "../images/guest.ts";
 import { loadSyslinuxTemplate } from "../images/syslinux/template.ts";
@@ -30,6 +30,8 @@ export interface GuestRun {
   /** The disk as the guest left it (synced before power-off). */
   disk: Uint8Array;
   console: string;
+  /** Every probe event with the guest instruction count when it arrived (programs may mark spans there). */
+  events: ObservedEvent[];
 }
 
 const INIT = "/init.exe";
@@ -55,7 +57,7 @@ export async function runInGuest(
   try {
     await machine.waitForPhase("power-off", options.timeoutMs ?? 60_000);
     const results = machine.events.filter((e) => (e.phase as string) === "guest-run").map((e) => e.data as unknown as GuestResult);
-    return { results, disk, console: machine.console };
+    return { results, disk, console: machine.console, events: [...machine.events] };
   } finally {
     await machine.stop();
   }
