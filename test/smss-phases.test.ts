@@ -42,7 +42,7 @@ describe("the default hive", () => {
     const phasesDone = scenario.events.filter((e) => e.status === "done" && !["autochk"].includes(e.phase)).map((e) => e.phase);
     expect(phasesDone).toEqual([
       "smss-start", "mount", "system-info", "hive", "environment", "object-namespace", "boot-execute",
-      "volume-write", "renames", "paging-files", "dynamic-environment", "ready",
+      "volume-write", "renames", "paging-files", "dynamic-environment", "kmode", "ready",
     ]);
     expect(scenario.events.filter((e) => e.status === "failed")).toEqual([]);
     expect(done(scenario, "system-info").data!.commandLine).toMatch(/ ro init=\/Windows\/System32\/smss\.exe/);
@@ -417,5 +417,30 @@ describe("the SM API on \\SmApiPort", () => {
     expect(envdump.data!.pid).toBe(replies.execPgm.pid);
     expect((envdump.data!.argv as string[]).slice(1)).toEqual(["5"]);
     expect(replies.unprivileged).toEqual({ status: NtStatus.ACCESS_DENIED });
+  });
+});
+
+describe("kmode", () => {
+  it("loads win32k.sys and creates session 0; a win32k.sys replaced through PendingFileRenameOperations is the one loaded", async () => {
+    const original = readFileSync(join(import.meta.dirname, "..", "images", "prebuilt", "win32k.sys"));
+    // The kernel's module loader ignores bytes after the section headers: the same module, told apart by size.
+    const replacement = new Uint8Array([...original, ...new TextEncoder().encode("smss86: the replacement win32k.sys\n")]);
+    const scenario = await boot(
+      {
+        hive: { merge: regFragment(`[${SM}]`, `"PendingFileRenameOperations"=${multiSz(["\\??\\C:\\Windows\\System32\\win32k.new", "!\\??\\C:\\Windows\\System32\\win32k.sys"])}`) },
+        files: { "/Windows/System32/win32k.new": replacement },
+      },
+      "ready",
+    );
+    expect(done(scenario, "kmode").data).toEqual({ loaded: true, path: "\\SystemRoot\\System32\\win32k.sys", bytes: replacement.length, sessions: [0] });
+    expect(scenario.readFile("/Windows/System32/win32k.sys")).toEqual(replacement);
+    expect(scenario.volume().stat("/Windows/System32/win32k.new")).toBeUndefined();
+  });
+
+  it("a Kmode that cannot be loaded stops the machine", async () => {
+    const scenario = await boot({ hive: { merge: regFragment(`[${SM}\\SubSystems]`, `"Kmode"="\\\\SystemRoot\\\\System32\\\\missing.sys"`) } });
+    const stop = await scenario.expectStop();
+    expect(stop.code).toBe(0xc000021a);
+    expect(stop.reason).toContain("cannot load \\SystemRoot\\System32\\missing.sys");
   });
 });

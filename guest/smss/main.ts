@@ -8,6 +8,7 @@ import { runBootExecute } from "./bootexecute.ts";
 import { say } from "./console.ts";
 import { writeDynamicEnvironment } from "./dynenv.ts";
 import { configureEnvironment } from "./environment.ts";
+import { loadKmode } from "./kmode.ts";
 import { openSystemHive } from "./hive.ts";
 import { mountSystemFilesystems } from "./mounts.ts";
 import { buildObjectNamespace } from "./namespace.ts";
@@ -51,6 +52,7 @@ function main(): never {
   phase("paging-files", () => createPagingFiles(sessionManager, volumes));
   // Also commits the ExistingPageFiles the paging-files phase wrote.
   phase("dynamic-environment", () => writeDynamicEnvironment(system, environment));
+  phase("kmode", () => loadKmode(sessionManager, environment));
   phase("ready", () => {
     const uptimeMs = millisecondsSinceStart();
     say(`smss: ready after ${uptimeMs} ms`);

@@ -3,7 +3,7 @@
 
 /**
  * Phases smss reports, in the order they happen on a good boot: its own set-up, then the Session Manager's
- * work from the SYSTEM hive (reference §2), then ready. Later issues add more.
+ * work from the SYSTEM hive (reference §2), the kernel part of the Win32 subsystem (kmode), then ready.
  */
 export const PHASES = [
   "smss-start",
@@ -17,6 +17,7 @@ export const PHASES = [
   "renames",
   "paging-files",
   "dynamic-environment",
+  "kmode",
   "ready",
 ] as const;
 /**
@@ -80,6 +81,15 @@ export interface ObjectNamespaceData {
   directories: string[];
   links: LinkData[];
   volumes: { device: string; letter: string; blockDevice: string; mounted: boolean }[];
+}
+
+export interface KmodeData {
+  /** False when the hive names no Kmode. */
+  loaded: boolean;
+  /** The NT path loaded (SubSystems\Kmode expanded), its size, and the sessions created in its table. */
+  path?: string;
+  bytes?: number;
+  sessions?: number[];
 }
 
 export interface BootExecuteData {
