@@ -144,5 +144,7 @@ describe("membership follows processes", () => {
     expect(after.createAgain).toBe("ok");
     expect(after.session1).toBe("session 1:\n");
   });
-  // sys.spawn has no uid option and the runtime no setuid, so a non-root writer (EPERM) is not checked here.
+  it("a process that is not root may ask but not change the table (EPERM)", () => {
+    expect(after.unprivileged).toEqual({ create: "EPERM", attach: "EPERM", destroy: "EPERM", session1: "session 1:\n" });
+  });
 });

@@ -3,6 +3,7 @@
 //   drive MODULE SELF   the checks; prints one JSON report line. SELF is this program, started again in the
 //                       other modes as children and grandchildren.
 //   after MODULE        run by the next command of the same boot, once `drive` has exited.
+//   unprivileged        run by `after` as uid 1000: what it may ask and may not change.
 //   sleep | exit        a child that waits to be killed | ends at once.
 //   middle SELF FILE    starts a `sleep` grandchild, writes its pid to FILE and exits without waiting.
 // Around the module load and around groups of forks it marks the probe channel (COM2), where the host
@@ -79,10 +80,12 @@ const lastPid = () => Number(decodeUtf8(sys.readFile("/proc/loadavg")).trim().sp
 /** A spawn that fails at execve: a fork and an exit that start no program, one pid used. */
 const failedSpawn = () => codeOf(() => sys.spawn(MISSING, [MISSING], []));
 
-const probe = sys.open("/dev/ttyS1", sys.O_WRONLY | sys.O_NOCTTY);
+// Opened on first use: the unprivileged mode may not open the probe line, and never marks.
+let probe = -1;
 /** A mark on the probe channel; the guest then idles while the line goes out, so that the host's
  * instruction count for it is not mixed with what follows. */
 function mark(name: string): void {
+  if (probe < 0) probe = sys.open("/dev/ttyS1", sys.O_WRONLY | sys.O_NOCTTY);
   sys.write(probe, encodeEvent({ t: 0, phase: `win32k-${name}` as Phase, status: "done" }));
   sys.sleep(100);
 }
@@ -213,6 +216,20 @@ function after(modulePath: string): Record<string, unknown> {
   report.session1 = ask(fd, "session 1");
   report.loadAgain = sysErrorOf(() => sys.loadKernelModule(modulePath))?.code;
   sys.close(fd);
+  // The same program as uid 1000, printing on a file this (root) process opened for it.
+  const output = "/tmp/unprivileged.json";
+  const stdout = sys.open(output, sys.O_RDWR | sys.O_CREAT | sys.O_TRUNC, 0o600);
+  sys.waitpid(sys.spawn(sys.argv[0], [sys.argv[0], "unprivileged"], [], { uid: 1000, gid: 1000, stdout }));
+  sys.close(stdout);
+  report.unprivileged = JSON.parse(decodeUtf8(sys.readFile(output)));
+  return report;
+}
+
+/** What a process that is not root may do: ask, but not change the table. */
+function unprivileged(): Record<string, unknown> {
+  const fd = sys.open(DEVICE, sys.O_RDWR);
+  const report = { create: command(fd, "create 7"), attach: command(fd, `attach ${sys.getpid()} 1`), destroy: command(fd, "destroy 1"), session1: ask(fd, "session 1") };
+  sys.close(fd);
   return report;
 }
 
@@ -223,6 +240,9 @@ switch (mode) {
     break;
   case "after":
     console.log(JSON.stringify(after(args[0])));
+    break;
+  case "unprivileged":
+    console.log(JSON.stringify(unprivileged()));
     break;
   case "sleep":
     sys.sleep(600_000);
