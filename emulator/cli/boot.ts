@@ -383,9 +383,12 @@ export function summary(report: BootReport): string {
   lines.push(`instructions: ${report.instructions.toExponential(3)}`);
   lines.push("phases:");
   if (report.phases.length === 0) lines.push("  (none: smss never reported on the probe channel)");
-  for (const p of report.phases.filter((phase) => phase.status !== "start")) {
+  const shown = report.phases.filter((phase) => phase.status !== "start");
+  // The column as wide as the longest phase name shown, so that the figures line up.
+  const width = Math.max(0, ...shown.map((p) => p.phase.length));
+  for (const p of shown) {
     lines.push(
-      `  ${p.phase.padEnd(14)} ${p.status.padEnd(6)} guest ${String(p.guestMs).padStart(6)} ms  wall ${(p.wallMs / 1000).toFixed(2).padStart(6)} s  ${p.instructions.toExponential(2)} instr`,
+      `  ${p.phase.padEnd(width)} ${p.status.padEnd(6)} guest ${String(p.guestMs).padStart(6)} ms  wall ${(p.wallMs / 1000).toFixed(2).padStart(6)} s  ${p.instructions.toExponential(2)} instr`,
     );
   }
   return lines.join("\n") + "\n";
