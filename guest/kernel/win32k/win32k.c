@@ -100,7 +100,8 @@ struct w32k_root {
 	struct perf_event *event;
 };
 
-/* Serialises every command and table snapshot; never held by perf callbacks, which never take it. */
+/* Serialises every command and table snapshot. The PMU callbacks never take it, so perf may be called
+ * with it held. */
 static DEFINE_MUTEX(w32k_table_lock);
 static LIST_HEAD(w32k_sessions);
 /* The task inside perf_event_create_kernel_counter() on behalf of attach, the only non-inherited event
