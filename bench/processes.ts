@@ -12,7 +12,7 @@ import { machineName, median } from "./stats.ts";
 export async function benchProcesses(): Promise<Record<string, unknown>> {
   const entry = join(REPO_ROOT, "bench", "guest", "processes.ts");
   const [shared, own, setup] = await Promise.all([
-    buildGuestProgram(entry, undefined, { runtime: "shared" }),
+    buildGuestProgram(entry, undefined, { runtime: "system" }),
     buildGuestProgram(entry),
     buildGuestProgram(join(REPO_ROOT, "test", "fixtures", "runtime", "shared-setup.ts")),
   ]);
@@ -37,7 +37,7 @@ export async function benchProcesses(): Promise<Record<string, unknown>> {
     Machine.prototype.stop = stop;
   }
   const label = (e: ObservedEvent) => (e.data as { label?: string } | undefined)?.label;
-  const startCosts: Record<string, number[]> = { shared: [], own: [] };
+  const startCosts: Record<string, number[]> = { "system runtime": [], "embedded runtime": [] };
   events.forEach((event, index) => {
     if (label(event) !== "before spawn") return;
     const first = events.slice(index + 1).find((e) => label(e) === "child first line");
@@ -46,9 +46,9 @@ export async function benchProcesses(): Promise<Record<string, unknown>> {
   const memory = Object.fromEntries(events.filter((e) => label(e) === "memory").map((e) => [(e.data as { kind: string }).kind, (e.data as { perProcessKiB: number }).perProcessKiB]));
   return {
     machine: machineName(),
-    "exec → first line, shared runtime: guest instructions (median of 5)": median(startCosts.shared).toExponential(2),
-    "exec → first line, self-contained program: guest instructions (median of 5)": median(startCosts.own).toExponential(2),
-    "memory per idle process, each from its own file, shared runtime: KiB (MemFree drop / 6)": memory.shared,
-    "memory per idle process, each from its own file, self-contained: KiB": memory.own,
+    "exec → first line, shared runtime: guest instructions (median of 5)": median(startCosts["system runtime"]).toExponential(2),
+    "exec → first line, self-contained program: guest instructions (median of 5)": median(startCosts["embedded runtime"]).toExponential(2),
+    "memory per idle process, each from its own file, shared runtime: KiB (MemFree drop / 6)": memory["system runtime"],
+    "memory per idle process, each from its own file, self-contained: KiB": memory["embedded runtime"],
   };
 }

@@ -30,13 +30,13 @@ const PAGE_FILE_MIB = 4;
  * the runtime (it runs before anything is set up); the others are bytecode for the shared runtime qjs.exe,
  * which smss registers with binfmt_misc (guest/smss/mounts.ts); a DLL is a compiled module csrss imports.
  */
-const SYSTEM32_PROGRAMS: Record<string, { entry: string; runtime: "own" | "shared" }> = {
-  "smss.exe": { entry: "guest/smss/main.ts", runtime: "own" },
-  "autochk.exe": { entry: "guest/system32/autochk.ts", runtime: "shared" },
-  "csrss.exe": { entry: "guest/system32/csrss.ts", runtime: "shared" },
-  "basesrv.dll": { entry: "guest/system32/basesrv.ts", runtime: "shared" },
-  "winsrv.dll": { entry: "guest/system32/winsrv.ts", runtime: "shared" },
-  "psxss.exe": { entry: "guest/system32/psxss.ts", runtime: "shared" },
+const SYSTEM32_PROGRAMS: Record<string, { entry: string; runtime: "embedded" | "system" }> = {
+  "smss.exe": { entry: "guest/smss/main.ts", runtime: "embedded" },
+  "autochk.exe": { entry: "guest/system32/autochk.ts", runtime: "system" },
+  "csrss.exe": { entry: "guest/system32/csrss.ts", runtime: "system" },
+  "basesrv.dll": { entry: "guest/system32/basesrv.ts", runtime: "system" },
+  "winsrv.dll": { entry: "guest/system32/winsrv.ts", runtime: "system" },
+  "psxss.exe": { entry: "guest/system32/psxss.ts", runtime: "system" },
 };
 /** A fixed time on every file, so the same sources give the same image. */
 const IMAGE_TIME = new Date(Date.UTC(2026, 0, 1));

@@ -38,8 +38,8 @@ export class GuestBuildError extends Error {
 export interface GuestBuildOptions {
   /** Minified bundles make smaller bytecode; unminified ones keep readable names in stack traces. */
   minify?: boolean;
-  /** "shared": only the bytecode, for the shared runtime (qjs.exe); default "own": the runtime included. */
-  runtime?: "own" | "shared";
+  /** "system": only the bytecode, run by the system's shared runtime (qjs.exe); default "embedded": the runtime in the file. */
+  runtime?: "embedded" | "system";
 }
 
 const crcTable = (() => {
@@ -146,7 +146,7 @@ export async function buildGuestProgram(entry: string, outFile?: string, options
   const source = await bundleGuestModule(entry, options);
   const moduleName = `${basename(entry, extname(entry))}.js`;
   const bytecode = await compileGuestModule(source, moduleName);
-  const program = options.runtime === "shared" ? linkSharedProgram(bytecode) : linkGuestProgram(new Uint8Array(await readFile(runtimePath)), bytecode);
+  const program = options.runtime === "system" ? linkSharedProgram(bytecode) : linkGuestProgram(new Uint8Array(await readFile(runtimePath)), bytecode);
   if (outFile) {
     await mkdir(dirname(outFile), { recursive: true });
     await writeFile(outFile, program, { mode: 0o755 });

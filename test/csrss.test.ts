@@ -9,7 +9,7 @@ import { buildGuestProgram, runtimePath } from "../images/guest.ts";
 import { NtStatus } from "../src/smapi/index.ts";
 import { runInGuest, type GuestResult } from "./guest-run.ts";
 
-const shared = (path: string) => buildGuestProgram(join(REPO_ROOT, path), undefined, { runtime: "shared" });
+const shared = (path: string) => buildGuestProgram(join(REPO_ROOT, path), undefined, { runtime: "system" });
 const own = (path: string) => buildGuestProgram(join(REPO_ROOT, path));
 
 describe("csrss", () => {

@@ -162,7 +162,7 @@ describe("the shared runtime and ports", () => {
   const json = (result: GuestResult) => JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "null");
 
   beforeAll(async () => {
-    const shared = (name: string) => buildGuestProgram(join(fixtures, `${name}.ts`), undefined, { runtime: "shared" });
+    const shared = (name: string) => buildGuestProgram(join(fixtures, `${name}.ts`), undefined, { runtime: "system" });
     const [setup, argvProgram, ports] = await Promise.all([buildFixture("shared-setup"), shared("argv"), buildFixture("ports")]);
     const damaged = argvProgram.slice();
     damaged[damaged.length - 5] ^= 0xff;

@@ -25,7 +25,7 @@ const freeKiB = () => {
   return Number(line.split(/\s+/)[1]);
 };
 
-for (const [kind, directory] of [["shared", sys.argv[1]], ["own", sys.argv[2]]] as const) {
+for (const [kind, directory] of [["system runtime", sys.argv[1]], ["embedded runtime", sys.argv[2]]] as const) {
   const program = `${directory}/0.exe`;
   for (let run = 0; run < 5; run++) {
     mark("before spawn", { kind });
