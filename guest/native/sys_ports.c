@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include "sys_internal.h"
 
-/* A socket address for path, or -1 with errno ENAMETOOLONG when it does not fit sun_path. */
-static int port_address(const char *path, struct sockaddr_un *address)
+/* A port's socket and its address, or -1 with errno set (ENAMETOOLONG when path does not fit sun_path). */
+static int port_socket(const char *path, struct sockaddr_un *address)
 {
     memset(address, 0, sizeof *address);
     address->sun_family = AF_UNIX;
@@ -19,7 +19,7 @@ static int port_address(const char *path, struct sockaddr_un *address)
         return -1;
     }
     strcpy(address->sun_path, path);
-    return 0;
+    return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 }
 
 static int close_keeping_errno(int fd)
@@ -33,9 +33,7 @@ static int close_keeping_errno(int fd)
 static int create_port(const char *path, int backlog)
 {
     struct sockaddr_un address;
-    if (port_address(path, &address) < 0)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int fd = port_socket(path, &address);
     if (fd < 0)
         return -1;
     if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, backlog) < 0)
@@ -46,9 +44,7 @@ static int create_port(const char *path, int backlog)
 static int connect_port(const char *path)
 {
     struct sockaddr_un address;
-    if (port_address(path, &address) < 0)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    int fd = port_socket(path, &address);
     if (fd < 0)
         return -1;
     int result;
