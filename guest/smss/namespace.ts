@@ -11,7 +11,8 @@ import { ConfigError, multiStringValue, stringValue, type SessionManagerKey } fr
 import type { LinkData, ObjectNamespaceData } from "../../src/events/index.ts";
 import { decodeLatin1 } from "../../src/hive/index.ts";
 import { NtPathError, NT_ROOT_GUEST, ntObjectPath } from "../../src/ntpath/index.ts";
-import { createSmApiPort, SM_API_PORT } from "./smapi.ts";
+import { createSmApiPort } from "./smapi.ts";
+import { SM_API_PORT } from "../../src/smapi/index.ts";
 
 export class NamespaceError extends Error {
   override name = "NamespaceError";

@@ -18,13 +18,12 @@ import {
   NtStatus,
   SmApiNumber,
   SmMessageError,
+  SM_API_PORT,
   type SmReply,
   type SmRequest,
 } from "../../src/smapi/index.ts";
 import { report } from "../lib/probe.ts";
 import { findImage } from "./bootexecute.ts";
-
-export const SM_API_PORT = "\\SmApiPort";
 
 /** Creates \SmApiPort; anyone may connect (the server refuses callers that are not the system). */
 export function createSmApiPort(): number {

@@ -9,14 +9,14 @@ import * as sys from "sys";
 import { CsrssCommandLineError, parseCsrssCommandLine, SERVER_DLL_SLOTS, type CsrssCommandLine } from "../../src/config/csrss.ts";
 import { decodeUtf8 } from "../../src/hive/text.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
-import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
+import { MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
 import type { CsrCaller, CsrReply, CsrRequest, CsrServerDll, CsrServerDllEntry } from "../lib/csr.ts";
 import { report } from "../lib/probe.ts";
+import { announceSubsystem } from "../lib/subsystem.ts";
 import { sessionOf } from "../lib/win32k.ts";
 
 const SYSTEM32 = "/Windows/System32";
 const DEFAULT_ENTRY = "ServerDllInitialization";
-const SM_API_PORT = "\\SmApiPort";
 
 /** Exit statuses (an NTSTATUS does not fit one): what smss puts on the STOP screen when csrss ends. */
 const EXIT_INVALID_PARAMETER = 2;
@@ -56,15 +56,6 @@ async function loadServerDlls(commandLine: CsrssCommandLine, sessionId: number, 
     slots[spec.index] = (entry as CsrServerDllEntry)({ sessionId, objectDirectory, index: spec.index });
   }
   return slots;
-}
-
-/** Says the subsystem is up on \SmApiPort and waits for smss's answer. */
-function connectToSm(sessionId: number, sbApiPort: string): void {
-  const fd = sys.connectPort(ntObjectPath(SM_API_PORT));
-  sys.write(fd, encodeMessage({ kind: "connect", subsystem: "Windows", sessionId, sbApiPort }));
-  const reply = decodeReply(sys.read(fd, MAX_MESSAGE_BYTES));
-  sys.close(fd);
-  if (reply.status !== NtStatus.SUCCESS) fail(reply.status, `smss refused the connection: status 0x${reply.status.toString(16)}`);
 }
 
 function answer(slots: (CsrServerDll | undefined)[], bytes: Uint8Array, caller: CsrCaller): CsrReply {
@@ -142,7 +133,8 @@ async function main(): Promise<void> {
   // Any process may knock; the server decides by the caller's session (see serve).
   sys.chmod(apiPortPath, 0o666);
   const sbApiPort = sys.createPort(ntObjectPath(sbApiPortName));
-  connectToSm(sessionId, sbApiPortName);
+  const status = announceSubsystem("Windows", sessionId, sbApiPortName);
+  if (status !== NtStatus.SUCCESS) fail(status, `smss refused the connection: status 0x${status.toString(16)}`);
   report("subsystem", "done", {
     name: "Windows",
     sessionId,

@@ -3,18 +3,16 @@
 // of POSIX: it then waits on its port until the machine goes down.
 import * as sys from "sys";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
-import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
+import { NtStatus } from "../../src/smapi/index.ts";
 import { report } from "../lib/probe.ts";
+import { announceSubsystem } from "../lib/subsystem.ts";
 
 const SB_API_PORT = "\\PsxSbApiPort";
 
 const sbApiPort = sys.createPort(ntObjectPath(SB_API_PORT));
-const sm = sys.connectPort(ntObjectPath("\\SmApiPort"));
-sys.write(sm, encodeMessage({ kind: "connect", subsystem: "Posix", sessionId: 0, sbApiPort: SB_API_PORT }));
-const reply = decodeReply(sys.read(sm, MAX_MESSAGE_BYTES));
-sys.close(sm);
-if (reply.status !== NtStatus.SUCCESS) {
-  report("subsystem", "failed", { name: "Posix", pid: sys.getpid(), status: reply.status });
+const status = announceSubsystem("Posix", 0, SB_API_PORT);
+if (status !== NtStatus.SUCCESS) {
+  report("subsystem", "failed", { name: "Posix", pid: sys.getpid(), status });
   sys.exit(1);
 }
 report("subsystem", "done", { name: "Posix", pid: sys.getpid(), stub: true });

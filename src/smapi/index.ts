@@ -28,6 +28,9 @@ export const NtStatus = {
   UNSUCCESSFUL: 0xc0000001,
 } as const;
 
+/** Where smss serves the SM API. */
+export const SM_API_PORT = "\\SmApiPort";
+
 /** Largest message either side sends or reads; a longer one is malformed. */
 export const MAX_MESSAGE_BYTES = 4096;
 /** LoadDeferedSubsystem: a name longer than this many bytes (UTF-16, as in Windows) is invalid. */
