@@ -567,11 +567,10 @@ static int flush_block_device(const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int result = ioctl(fd, BLKFLSBUF, 0);
-    int saved = errno;
+    if (ioctl(fd, BLKFLSBUF, 0) < 0)
+        return sys_close_keeping_errno(fd);
     close(fd);
-    errno = saved;
-    return result;
+    return 0;
 }
 
 static JSValue sys_flush_block_device(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)

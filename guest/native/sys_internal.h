@@ -53,6 +53,9 @@ void sys_release_bytes(JSContext *ctx, SysBytes *bytes);
 /* Wraps a js_malloc'd buffer (ownership passes to the result) in a Uint8Array. */
 JSValue sys_new_uint8array(JSContext *ctx, uint8_t *buffer, size_t length);
 
+/* Closes fd after a failed call on it, keeping that call's errno for the error thrown; returns -1. */
+int sys_close_keeping_errno(int fd);
+
 int sys_set_number(JSContext *ctx, JSValueConst object, const char *name, double value);
 int sys_set_string(JSContext *ctx, JSValueConst object, const char *name, const char *value);
 

@@ -22,14 +22,6 @@ static int port_socket(const char *path, struct sockaddr_un *address)
     return socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 }
 
-static int close_keeping_errno(int fd)
-{
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-}
-
 static int create_port(const char *path, int backlog)
 {
     struct sockaddr_un address;
@@ -37,7 +29,7 @@ static int create_port(const char *path, int backlog)
     if (fd < 0)
         return -1;
     if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 || listen(fd, backlog) < 0)
-        return close_keeping_errno(fd);
+        return sys_close_keeping_errno(fd);
     return fd;
 }
 
@@ -51,7 +43,7 @@ static int connect_port(const char *path)
     do
         result = connect(fd, (struct sockaddr *)&address, sizeof address);
     while (result < 0 && errno == EINTR);
-    return result < 0 ? close_keeping_errno(fd) : fd;
+    return result < 0 ? sys_close_keeping_errno(fd) : fd;
 }
 
 static JSValue sys_create_port(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)

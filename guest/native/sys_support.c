@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "sys_internal.h"
 
 static JSValue error_constructor_value;
@@ -280,6 +281,14 @@ JSValue sys_new_uint8array(JSContext *ctx, uint8_t *buffer, size_t length)
     JSValue array = JS_CallConstructor(ctx, uint8array_constructor_value, 1, &array_buffer);
     JS_FreeValue(ctx, array_buffer);
     return array;
+}
+
+int sys_close_keeping_errno(int fd)
+{
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
 }
 
 int sys_set_number(JSContext *ctx, JSValueConst object, const char *name, double value)
