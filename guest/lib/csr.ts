@@ -23,3 +23,20 @@ export interface CsrServerDll {
 
 /** An entry point of a server DLL, as ServerDll=dll:Entry names it. */
 export type CsrServerDllEntry = (context: CsrServerDllContext) => CsrServerDll;
+
+/** The slots Windows gives its server DLLs (ServerDll=...,Index on csrss's command line): clients name the slot. */
+export const CsrSlot = { Base: 1, Console: 2, User: 3 } as const;
+export const BaseApi = { GetSessionProcesses: 0 } as const;
+export const ConsoleApi = { GetConsole: 0 } as const;
+/**
+ * ExitWindows {action}: from the session's logon process (winlogon), ends every other process of the session
+ * but csrss; from anyone else, asks the logon process to log off or shut down (as ExitWindowsEx does).
+ * RegisterLogonProcess: winlogon's connection that stays open to hear those requests (root only).
+ */
+export const UserApi = { ExitWindows: 0, RegisterLogonProcess: 1 } as const;
+export type ExitWindowsAction = "logoff" | "shutdown";
+
+/** Where a session's csrss serves its clients (csrss's ObjectDirectory is \Windows on every machine we build). */
+export function apiPortName(sessionId: number): string {
+  return sessionId === 0 ? "\\Windows\\ApiPort" : `\\Sessions\\${sessionId}\\Windows\\ApiPort`;
+}

@@ -24,10 +24,25 @@ export const PHASES = [
  * `stop` (a bugcheck) and `power-off` end the machine; `autochk` is reported by autochk.exe itself, once
  * per volume it looks at; `restart` comes before the machine restarts itself (autochk repaired the boot
  * volume); `scenario-point` only on machines whose kernel command line asks for it (test machinery, see
- * guest/smss/scenario.ts); `subsystem` is a subsystem's own (csrss: up, stopped or failed). None is part of
- * the ordered list.
+ * guest/smss/scenario.ts); `subsystem` is a subsystem's own (csrss: up, stopped or failed). After `ready`
+ * come the sessions' events: `session` (created, ended), `process` (every process a guest program starts,
+ * and its exit), `logon-prompt` (winlogon waits for a user name), `logon` (done: a user logged on, failed:
+ * refused; a logoff is `logon` done with `loggedOff`) and `command` (smss's answer to a control-line
+ * command). None is part of the ordered list.
  */
-export type Phase = (typeof PHASES)[number] | "stop" | "power-off" | "autochk" | "restart" | "scenario-point" | "subsystem";
+export type Phase =
+  | (typeof PHASES)[number]
+  | "stop"
+  | "power-off"
+  | "autochk"
+  | "restart"
+  | "scenario-point"
+  | "subsystem"
+  | "session"
+  | "process"
+  | "logon-prompt"
+  | "logon"
+  | "command";
 
 /** The kernel command-line word that makes smss stop at the scenario point. */
 export const SCENARIO_POINT_SWITCH = "smss86.scenario-point";
@@ -125,6 +140,42 @@ export interface PagingFilesData {
 
 export interface DynamicEnvironmentData {
   written: { name: string; value: string }[];
+}
+
+/** `process` start: a guest program started another. `process` done: it ended (reported by whoever reaped it). */
+export interface ProcessStartData {
+  pid: number;
+  parent: number;
+  /** The win32k session it runs in; absent when it is in none. */
+  session?: number;
+  /** The guest path of its image, e.g. /Windows/System32/csrss.exe. */
+  image: string;
+  uid: number;
+}
+
+export interface ProcessExitData {
+  pid: number;
+  /** Known when the reaper started it or watches it. */
+  image?: string;
+  exitCode: number | null;
+  signal: number | null;
+}
+
+/** `session` start (created in win32k with its subsystems up) and done (ended). */
+export interface SessionData {
+  sessionId: number;
+  /** start: the session's processes smss watches, by role. */
+  csrss?: number;
+  initialCommand?: { image: string; pid: number };
+}
+
+/** `logon` done / failed, and `logon-prompt` done (then only sessionId). */
+export interface LogonData {
+  sessionId: number;
+  user?: string;
+  uid?: number;
+  reason?: string;
+  loggedOff?: boolean;
 }
 
 export interface StopData {
