@@ -10,7 +10,8 @@ import { loadFirmware } from "./node.ts";
 import { prepareDisk, type HiveSource } from "./scenario.ts";
 import { sharedScenarioPoint } from "./scenario-point.ts";
 import type { FatVolume } from "../src/fat/fat.ts";
-import type { Phase, PhaseStatus } from "../src/events/index.ts";
+import { TEST_CONTROL_SWITCH, type CommandData, type LogonData, type Phase, type PhaseStatus } from "../src/events/index.ts";
+import { withKernelSwitch } from "./scenario.ts";
 
 export type { ObservedEvent, Outcome } from "./machine.ts";
 export type { Phase, PhaseStatus } from "../src/events/index.ts";
@@ -43,6 +44,11 @@ export interface BootMachineOptions {
    * `coldBootReason` why). The first use in a process boots once to save the point.
    */
   fromScenarioPoint?: boolean;
+  /**
+   * Lets `command("kill <pid>")` end guest processes (the kernel command line gets smss86.test-control).
+   * Machines started from the scenario point always have it: that machine is test machinery anyway.
+   */
+  testControl?: boolean;
 }
 
 export interface WaitOptions {
@@ -123,13 +129,50 @@ export class BootedMachine {
   }
 
   /**
-   * Types `text` on the console (COM1). Keystrokes sent before smss opened its console would be dropped by
-   * the UART, so this waits for smss to be ready first.
+   * Types `text` on the console (COM1), where winlogon and then the user's shell read. Keystrokes sent before
+   * winlogon opened the console would be dropped by the UART, so this waits for its first prompt.
    */
   async type(text: string, options: WaitOptions = {}): Promise<void> {
-    await this.waitForPhase("ready", options);
+    await this.waitForPhase("logon-prompt", options);
     this.machine.sendConsole(text);
   }
+
+  /**
+   * Sends a command to smss on its control line (COM2: help, ver, shutdown, crash; kill with `testControl`)
+   * and resolves with its answer, or with "" when the machine ends instead (shutdown, crash); a refused
+   * command rejects with smss's reason.
+   */
+  async command(line: string, options: WaitOptions = {}): Promise<string> {
+    await this.waitForPhase("ready", options);
+    const earlier = new Set(this.events);
+    const isAnswer = (e: ObservedEvent) => e.phase === "command" && !earlier.has(e);
+    this.machine.sendProbe(new TextEncoder().encode(`${line}\n`));
+    const answered = () => this.events.some(isAnswer) || (this.outcome !== undefined && this.outcome.kind !== "panic");
+    await this.until(`smss's answer to "${line}"`, answered, () => undefined, options.timeoutMs);
+    const answer = this.events.find(isAnswer);
+    if (answer === undefined) return "";
+    const data = answer.data as unknown as CommandData;
+    if (answer.status !== "done") throw new BootMachineError(`smss refused "${line}": ${data.error}`);
+    return data.output ?? "";
+  }
+
+  /**
+   * Logs on at the console: waits for winlogon's next prompt, types the user name, then the password once
+   * winlogon asks for it, and resolves with the logon event (status "done" or "failed").
+   */
+  async logon(user: string, password: string, options: WaitOptions = {}): Promise<{ status: PhaseStatus; data: LogonData }> {
+    const prompt = await this.waitForEvent((e) => e.phase === "logon-prompt" && !this.promptsUsed.has(e), { ...options, description: "winlogon's prompt" });
+    this.promptsUsed.add(prompt);
+    const earlier = new Set(this.events);
+    const from = this.console.length;
+    this.machine.sendConsole(`${user}\n`);
+    await this.waitForConsole("Password: ", { ...options, from });
+    this.machine.sendConsole(`${password}\n`);
+    const event = await this.waitForEvent((e) => e.phase === "logon" && !earlier.has(e), { ...options, description: `the logon of ${user}` });
+    return { status: event.status, data: event.data as unknown as LogonData };
+  }
+
+  private readonly promptsUsed = new Set<ObservedEvent>();
 
   /** Resolves with the STOP the machine ends in; rejects when it ends otherwise or not in time. */
   async expectStop(options: WaitOptions = {}): Promise<StopInfo> {
@@ -206,7 +249,8 @@ export async function bootMachine(options: BootMachineOptions = {}): Promise<Boo
       : typeof options.hive === "string"
         ? { regText: options.hive, merge: false, fileName: "hive" }
         : { regText: options.hive.merge, merge: true, fileName: "hive fragment" };
-  const disk = await prepareDisk({ ...(hive ? { hive } : {}), files: options.files });
+  const prepared = await prepareDisk({ ...(hive ? { hive } : {}), files: options.files });
+  const disk = options.testControl && !options.fromScenarioPoint ? withKernelSwitch(prepared, TEST_CONTROL_SWITCH) : prepared;
   options.beforeBoot?.(disk);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let coldBootReason: string | undefined;

@@ -13,12 +13,11 @@
 import { Machine, type ObservedEvent } from "./machine.ts";
 import { openVolume, readPartition } from "./disk/image.ts";
 import { loadFirmware } from "./node.ts";
-import { prepareDisk } from "./scenario.ts";
-import { SCENARIO_GO_BYTE, SCENARIO_POINT_SWITCH } from "../src/events/index.ts";
+import { prepareDisk, withKernelSwitch } from "./scenario.ts";
+import { SCENARIO_GO_BYTE, SCENARIO_POINT_SWITCH, TEST_CONTROL_SWITCH } from "../src/events/index.ts";
 
 /** What the kernel has looked up on the boot volume by the time smss reaches the point. */
 const PATHS_SEEN_BEFORE_THE_POINT = ["/", "/dev", "/proc", "/sys", "/Windows", "/Windows/System32", "/Windows/System32/smss.exe"];
-const BOOT_CONFIG = "/syslinux.cfg";
 const PARTITION_TABLE = { start: 446, end: 512 };
 const SECTOR = 512;
 const SAVE_TIMEOUT_MS = 90_000;
@@ -87,15 +86,6 @@ function withoutDiskBytes(state: ArrayBuffer, disk: Uint8Array): ArrayBuffer {
   return out.buffer;
 }
 
-/** The disk with the scenario-point switch added to the kernel command line in SYSLINUX's configuration. */
-function withSwitch(disk: Uint8Array): Uint8Array {
-  const volume = openVolume(disk);
-  const config = new TextDecoder().decode(volume.readFile(BOOT_CONFIG));
-  const switched = config.replace(/^(\s*APPEND .*)$/m, `$1 ${SCENARIO_POINT_SWITCH}`);
-  if (switched === config) throw new ScenarioPointError(`${BOOT_CONFIG} has no APPEND line to add ${SCENARIO_POINT_SWITCH} to`);
-  volume.writeFile(BOOT_CONFIG, new TextEncoder().encode(switched));
-  return disk;
-}
 
 export class ScenarioPoint {
   private constructor(
@@ -108,7 +98,7 @@ export class ScenarioPoint {
 
   /** Boots the default disk with the switch and saves the machine where smss waits. */
   static async save(options: { memoryMiB?: number } = {}): Promise<ScenarioPoint> {
-    const disk = withSwitch(await prepareDisk());
+    const disk = withKernelSwitch(withKernelSwitch(await prepareDisk(), SCENARIO_POINT_SWITCH), TEST_CONTROL_SWITCH);
     const view = kernelView(disk);
     const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, memoryMiB: options.memoryMiB });
     try {

@@ -59,3 +59,16 @@ export async function prepareDisk(changes: DiskChanges = {}): Promise<Uint8Array
   }
   return disk;
 }
+
+/** The boot loader's configuration, whose APPEND line is the kernel's command line. */
+const BOOT_CONFIG = "/syslinux.cfg";
+
+/** The disk (changed in place) with `word` added to the kernel command line in SYSLINUX's configuration. */
+export function withKernelSwitch(disk: Uint8Array, word: string): Uint8Array {
+  const volume = openVolume(disk);
+  const config = new TextDecoder().decode(volume.readFile(BOOT_CONFIG));
+  const switched = config.replace(/^(\s*APPEND .*)$/m, `$1 ${word}`);
+  if (switched === config) throw new Error(`${BOOT_CONFIG} has no APPEND line to add ${word} to`);
+  volume.writeFile(BOOT_CONFIG, new TextEncoder().encode(switched));
+  return disk;
+}

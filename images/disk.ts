@@ -37,6 +37,10 @@ const SYSTEM32_PROGRAMS: Record<string, { entry: string; runtime: "embedded" | "
   "basesrv.dll": { entry: "guest/system32/basesrv.ts", runtime: "system" },
   "winsrv.dll": { entry: "guest/system32/winsrv.ts", runtime: "system" },
   "psxss.exe": { entry: "guest/system32/psxss.ts", runtime: "system" },
+  "wininit.exe": { entry: "guest/system32/wininit.ts", runtime: "system" },
+  "services.exe": { entry: "guest/system32/services.ts", runtime: "system" },
+  "lsass.exe": { entry: "guest/system32/lsass.ts", runtime: "system" },
+  "winlogon.exe": { entry: "guest/system32/winlogon.ts", runtime: "system" },
 };
 /** A fixed time on every file, so the same sources give the same image. */
 const IMAGE_TIME = new Date(Date.UTC(2026, 0, 1));

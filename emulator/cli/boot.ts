@@ -3,7 +3,7 @@
 // costs nothing.
 import { dirname, relative, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { PHASES } from "../../src/events/index.ts";
+import { BOOT_MILESTONES, type BootMilestone } from "../../src/events/index.ts";
 import type { Machine, ObservedEvent, Outcome } from "../machine.ts";
 import { FileLock, GiB, LogFile } from "../files.ts";
 import { action, EXIT_USAGE, fileName, integerIn, type Settle } from "./common.ts";
@@ -32,7 +32,7 @@ export interface BootReport {
 }
 
 interface BootOptions {
-  until?: (typeof PHASES)[number];
+  until?: BootMilestone;
   json?: string;
   disk?: string;
   hive?: string;
@@ -58,7 +58,7 @@ export function declareBoot(program: Command, settle: Settle): void {
         "Exit status 0 for the requested event, a power-off or a quit; 1 for a timeout, a STOP, a kernel panic " +
         "or a disk that cannot boot; 2 for misuse.",
     )
-    .addOption(new Option("--until <EVENT>", "stop when smss reports this phase done").choices(PHASES))
+    .addOption(new Option("--until <EVENT>", "stop when smss reports this phase done, or winlogon its first prompt").choices(BOOT_MILESTONES))
     .addOption(new Option("--json <FILE>", "write a report (result, phases, events) to FILE").argParser(fileName("--json")))
     .addOption(new Option("--disk <FILE>", "boot this disk image instead of the default one (built when needed)").argParser(fileName("--disk")))
     .addOption(
@@ -221,7 +221,7 @@ async function runBoot(options: BootOptions, memoryGiven: boolean, outputs: Outp
   });
   status.start(machine);
 
-  const quit = attachStdin(machine, snapshot?.header.phasesDone.includes("ready") ?? false);
+  const quit = attachStdin(machine, snapshot?.header.phasesDone.includes("logon-prompt") ?? false);
   const finished: Promise<{ result: BootReport["result"]; reason?: string }> = (async () => {
     const deadline = timeoutS === undefined ? undefined : timeoutS * 1000;
     if (until) {
@@ -306,11 +306,11 @@ const CONSOLE_READ_AHEAD = 64 * 1024;
 
 /**
  * Standard input goes to the guest console; on a terminal it is raw, and Ctrl-] ends the session. Input is
- * held until smss is ready (keystrokes sent before the guest opens its console would be dropped by the
+ * held until winlogon first prompts (keystrokes sent before the guest opens its console would be dropped by the
  * UART), then fed at the serial line's rate: v86's UART queues whatever it is given, so an endless input
  * (/dev/zero) would otherwise fill the host's memory. At most CONSOLE_READ_AHEAD bytes wait on the host.
  */
-function attachStdin(machine: Machine, readyAlready: boolean): { promise: Promise<{ result: "quit" }>; detach: () => void } {
+function attachStdin(machine: Machine, promptAlready: boolean): { promise: Promise<{ result: "quit" }>; detach: () => void } {
   const stdin = process.stdin;
   let resolveQuit: (v: { result: "quit" }) => void = () => {};
   const promise = new Promise<{ result: "quit" }>((resolve) => (resolveQuit = resolve));
@@ -331,7 +331,7 @@ function attachStdin(machine: Machine, readyAlready: boolean): { promise: Promis
     }
     if (waitingBytes < CONSOLE_READ_AHEAD / 2 && stdin.isPaused()) stdin.resume();
   };
-  const ready = readyAlready ? Promise.resolve() : machine.waitForPhase("ready", Infinity);
+  const ready = promptAlready ? Promise.resolve() : machine.waitForPhase("logon-prompt", Infinity);
   ready.then(
     () => {
       feeder = setInterval(feed, CONSOLE_SLICE_MS);

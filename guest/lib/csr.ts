@@ -11,6 +11,8 @@ export interface CsrServerDllContext {
 export interface CsrCaller {
   pid: number;
   uid: number;
+  /** The caller's connection: a server DLL may keep it to send the caller notifications later. */
+  connection: number;
 }
 
 export type CsrRequest = Record<string, unknown> & { dll: number; api: number };
@@ -19,6 +21,16 @@ export type CsrReply = Record<string, unknown> & { status: number };
 export interface CsrServerDll {
   name: string;
   apis: Record<number, (request: CsrRequest, caller: CsrCaller) => CsrReply>;
+  /** A connection closed (its descriptor number may soon name another one). */
+  connectionClosed?: (connection: number) => void;
+}
+
+/** What winsrv sends the logon process on its registered connection when someone calls ExitWindows. */
+export interface ExitWindowsNotification {
+  notify: "exit-windows";
+  action: ExitWindowsAction;
+  pid: number;
+  uid: number;
 }
 
 /** An entry point of a server DLL, as ServerDll=dll:Entry names it. */

@@ -8,7 +8,7 @@ import { parseSmssCommand, CommandLineError } from "../../src/config/commandline
 import type { Environment } from "../../src/config/environment.ts";
 import { multiStringValue, type SessionManagerKey } from "../../src/config/values.ts";
 import type { BootExecuteData } from "../../src/events/index.ts";
-import { NtPathError, ntObjectPath } from "../../src/ntpath/index.ts";
+import { findImage } from "../lib/image-search.ts";
 import { mountVolumes, type Volume } from "./namespace.ts";
 
 const DEFAULT_BOOT_EXECUTE = ["autocheck autochk *"];
@@ -16,32 +16,6 @@ const DEFAULT_BOOT_EXECUTE = ["autocheck autochk *"];
 export const MAX_BOOT_EXECUTE = 256;
 /** autochk's exit code when it repaired the boot volume: the machine must restart before using it. */
 export const AUTOCHK_RESTART_NEEDED = 3;
-
-function exists(guestPath: string): boolean {
-  try {
-    return (sys.stat(guestPath).mode & sys.S_IFMT) === sys.S_IFREG;
-  } catch {
-    return false;
-  }
-}
-
-/** Path's directories, then System32: the first that holds the image (a path with a backslash is used as is). */
-export function findImage(image: string, environment: Environment): string | undefined {
-  const candidates = image.includes("\\")
-    ? [image]
-    : [...(environment.get("Path") ?? "").split(";").filter((dir) => dir.trim() !== ""), "\\SystemRoot\\System32"].map(
-        (dir) => `${dir.replace(/\\+$/, "")}\\${image}`,
-      );
-  for (const candidate of candidates) {
-    try {
-      const guestPath = ntObjectPath(candidate);
-      if (exists(guestPath)) return guestPath;
-    } catch (error) {
-      if (!(error instanceof NtPathError)) throw error;
-    }
-  }
-  return undefined;
-}
 
 export function runBootExecute(
   sessionManager: SessionManagerKey,

@@ -1,7 +1,7 @@
 // The STOP screen. smss is PID 1: it must never exit (the kernel would panic), so a fatal error ends here,
 // with the code and reason on the console, on the VGA text screen (white on blue, written straight into
 // the text buffer at 0xB8000 through /dev/mem: no console driver owns the screen) and on the probe channel,
-// and the machine halted.
+// and the machine halted, or restarted when Control\CrashControl\AutoReboot says so.
 import * as sys from "sys";
 import { formatStopCode } from "../../src/events/index.ts";
 import { say } from "./console.ts";
@@ -9,6 +9,15 @@ import { report } from "../lib/probe.ts";
 
 /** STATUS_SYSTEM_PROCESS_TERMINATED: what Windows shows when smss or a process it guards fails. */
 export const STATUS_SYSTEM_PROCESS_TERMINATED = 0xc000021a;
+/** A process marked critical (csrss, wininit) ended. */
+export const CRITICAL_PROCESS_DIED = 0xef;
+
+/** Until the hive is read: halt, so that a STOP before it stays on the screen. */
+let restartAfterStop = false;
+
+export function setAutoReboot(restart: boolean): void {
+  restartAfterStop = restart;
+}
 
 const VGA_TEXT_BUFFER = 0xb8000;
 const COLUMNS = 80;
@@ -21,7 +30,7 @@ function stopScreenLines(code: number, params: [number, number, number, number],
     "",
     "*** STOP: " + hex(code) + " (" + params.map(hex).join(",") + ")",
     "",
-    "The Session Manager could not continue and the system has been halted:",
+    restartAfterStop ? "The Session Manager could not continue; the system restarts:" : "The Session Manager could not continue and the system has been halted:",
     "  " + reason,
     "",
     "Restart the machine. If this screen appears again, check the SYSTEM hive and the disk.",
@@ -61,8 +70,9 @@ export function bugcheck(code: number, params: [number, number, number, number],
     }
     sys.sync();
     // Last: the host may end the run as soon as it sees this.
-    report("stop", "failed", { code, params, reason });
+    report("stop", "failed", { code, params, reason, restart: restartAfterStop });
   } finally {
+    if (restartAfterStop) for (;;) sys.reboot("restart");
     haltForever();
   }
 }

@@ -1,8 +1,13 @@
 // smss.exe: the Session Manager, PID 1 of the guest. Each phase is a module; they run in this order (the
-// reference's Windows 7 order, §2), and any failure ends in a STOP screen (smss must never exit).
+// reference's Windows 7 order, §2), and any failure ends in a STOP screen (smss must never exit). Then it
+// stays resident and starts the sessions (sessions.ts). Started as `smss.exe <session id>` it is the
+// master's copy for that session instead (session-copy.ts).
 import * as sys from "sys";
 import { guestToNtPath } from "../../src/ntpath/index.ts";
-import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
+import { bugcheck, setAutoReboot, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
+import { crashAutoReboot, readSessionConfig } from "../../src/config/sessions.ts";
+import { isSessionCopy, runSessionCopy } from "./session-copy.ts";
+import { SessionManager } from "./sessions.ts";
 import { recordBoot } from "./bootlog.ts";
 import { runBootExecute } from "./bootexecute.ts";
 import { say } from "./console.ts";
@@ -22,6 +27,7 @@ import { SmApiServer } from "./smapi.ts";
 import { SCENARIO_POINT_SWITCH } from "../../src/events/index.ts";
 
 function main(): never {
+  if (isSessionCopy(sys.argv)) runSessionCopy(parseInt(sys.argv[1], 16));
   const pid = sys.getpid();
   const image = sys.argv[0] ?? "";
   say(`smss: Session Manager starting as pid ${pid} (${image})`);
@@ -33,6 +39,7 @@ function main(): never {
     const { data, system } = openSystemHive();
     return { data, result: system };
   });
+  setAutoReboot(crashAutoReboot(system.hive));
   const sessionManager = system.sessionManager;
   const environment = phaseWithResult("environment", () => {
     const { data, environment } = configureEnvironment(sessionManager);
@@ -53,12 +60,13 @@ function main(): never {
   // Also commits the ExistingPageFiles the paging-files phase wrote.
   phase("dynamic-environment", () => writeDynamicEnvironment(system, environment));
   phase("kmode", () => loadKmode(sessionManager, environment));
+  const sessions = new SessionManager(readSessionConfig(sessionManager, environment), environment, image);
   phase("ready", () => {
     const uptimeMs = millisecondsSinceStart();
     say(`smss: ready after ${uptimeMs} ms`);
     return { uptimeMs };
   });
-  stayResident(new SmApiServer(smApiPort, sessionManager, environment));
+  stayResident(new SmApiServer(smApiPort, sessionManager, environment, sessions), sessions, info.commandLine);
 }
 
 /** autochk repaired the boot volume under the running kernel: start again on the repaired disk, as Windows does. */
@@ -72,6 +80,7 @@ function restartAfterRepair(): never {
 try {
   main();
 } catch (err) {
+  if (sys.getpid() !== 1) throw err;
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   bugcheck(STATUS_SYSTEM_PROCESS_TERMINATED, [0, 0, 0, 0], message);
 }

@@ -1,57 +1,81 @@
 // After initialisation smss stays resident as PID 1: it reaps every child that exits (orphans are
-// re-parented to it), serves \SmApiPort (smapi.ts) and answers a few commands typed on the console. It waits
-// in poll(2) on the console, the port and its connections and on a signalfd for SIGCHLD, so an idle guest
-// really idles.
+// re-parented to it) and tells the session manager, serves \SmApiPort (smapi.ts) and answers commands on
+// the control line. It waits in poll(2) on the control line, the port and its connections and on a
+// signalfd for SIGCHLD, so an idle guest really idles.
+//
+// The control line is COM2, the line the host already reads probe events from: COM1 belongs to winlogon
+// and the user. A command is one line; its answer is a `command` event on the same line.
 import * as sys from "sys";
+import { TEST_CONTROL_SWITCH, type CommandData } from "../../src/events/index.ts";
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { say } from "./console.ts";
 import { report } from "../lib/probe.ts";
+import type { SessionManager } from "./sessions.ts";
 import type { SmApiServer } from "./smapi.ts";
 import { decodeLatin1 } from "../../src/hive/text.ts";
 
-const COMMANDS: Record<string, { help: string; run: () => void }> = {
-  help: { help: "list these commands", run: () => say(helpText()) },
-  ver: { help: "show the kernel and smss versions", run: () => say(versionText()) },
-  shutdown: { help: "sync the disk and power off", run: powerOff },
+const CONTROL_LINE = "/dev/ttyS1";
+
+interface Command {
+  help: string;
+  run: (args: string[]) => string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  help: { help: "list these commands", run: () => helpText() },
+  ver: { help: "show the kernel and smss versions", run: () => versionText() },
+  shutdown: { help: "sync the disk and power off at once (winlogon's shutdown is the clean way)", run: powerOff },
   crash: {
     help: "stop the machine with a bugcheck, as when a critical process dies",
-    run: () => bugcheck(STATUS_SYSTEM_PROCESS_TERMINATED, [0, 0, 0, 0], "crash requested on the console"),
+    run: () => bugcheck(STATUS_SYSTEM_PROCESS_TERMINATED, [0, 0, 0, 0], "crash requested on the control line"),
   },
 };
 
-export function stayResident(smApi: SmApiServer): never {
-  const consoleFd = sys.open("/dev/console", sys.O_RDONLY | sys.O_NONBLOCK | sys.O_NOCTTY, 0);
+/** Test machinery: only when the kernel command line carries TEST_CONTROL_SWITCH. */
+const TEST_COMMANDS: Record<string, Command> = {
+  kill: { help: "kill <pid> [signal]: end a guest process (tests only)", run: killProcess },
+};
+
+export function stayResident(smApi: SmApiServer, sessions: SessionManager, kernelCommandLine: string): never {
+  if (kernelCommandLine.split(" ").includes(TEST_CONTROL_SWITCH)) Object.assign(COMMANDS, TEST_COMMANDS);
+  const control = sys.open(CONTROL_LINE, sys.O_RDWR | sys.O_NONBLOCK | sys.O_NOCTTY, 0);
+  // Whole lines, and nothing echoed back onto the line the host parses.
+  sys.setTerminalMode(control, false, true);
   const childExits = sys.signalfd([sys.SIGCHLD]);
-  say('smss: resident. Type "help" for commands.');
+  say("smss: resident; commands on the control line (COM2).");
+  sessions.startBootSessions();
   let pending = "";
   for (;;) {
-    reapChildren();
+    reapChildren(sessions);
     let newline: number;
     while ((newline = pending.indexOf("\n")) >= 0) {
       runCommand(pending.slice(0, newline).trim());
       pending = pending.slice(newline + 1);
     }
     const ports = smApi.descriptors();
-    const [console, children, ...portEvents] = sys.poll(
-      [{ fd: consoleFd, events: sys.POLLIN }, { fd: childExits, events: sys.POLLIN }, ...ports.map((fd) => ({ fd, events: sys.POLLIN }))],
+    const [controlEvents, children, ...portEvents] = sys.poll(
+      [{ fd: control, events: sys.POLLIN }, { fd: childExits, events: sys.POLLIN }, ...ports.map((fd) => ({ fd, events: sys.POLLIN }))],
       -1,
     );
     if (children !== 0) while (readAvailable(childExits) !== "");
-    if (console !== 0) pending += readAvailable(consoleFd);
+    if (controlEvents !== 0) pending += readAvailable(control);
     portEvents.forEach((events, index) => {
       if (events !== 0) smApi.serve(ports[index]);
     });
   }
 }
 
-function reapChildren(): void {
+function reapChildren(sessions: SessionManager): void {
   for (;;) {
+    let result: sys.WaitResult | null;
     try {
-      if (sys.waitpid(-1, sys.WNOHANG) === null) return;
+      result = sys.waitpid(-1, sys.WNOHANG);
     } catch (err) {
       if (err instanceof sys.SysError && err.code === "ECHILD") return;
       throw err;
     }
+    if (result === null) return;
+    sessions.processEnded(result);
   }
 }
 
@@ -66,9 +90,21 @@ function readAvailable(fd: number): string {
 
 function runCommand(line: string): void {
   if (line === "") return;
-  const command = COMMANDS[line.toLowerCase()];
-  if (command) command.run();
-  else say(`smss: unknown command "${line}". Type "help".`);
+  const [name, ...args] = line.split(/\s+/);
+  const command = COMMANDS[name.toLowerCase()];
+  if (command === undefined) {
+    const data: CommandData = { command: line, error: `unknown command "${name}"; "help" lists them` };
+    report("command", "failed", data);
+    return;
+  }
+  let data: CommandData;
+  try {
+    data = { command: line, output: command.run(args) };
+  } catch (error) {
+    report("command", "failed", { command: line, error: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  report("command", "done", data);
 }
 
 function helpText(): string {
@@ -80,6 +116,14 @@ function helpText(): string {
 function versionText(): string {
   const u = sys.uname();
   return `smss86 Session Manager on ${u.sysname} ${u.release} (${u.machine})`;
+}
+
+function killProcess(args: string[]): string {
+  const pid = Number(args[0]);
+  const signal = args[1] === undefined ? sys.SIGKILL : Number(args[1]);
+  if (!Number.isInteger(pid) || pid <= 1 || !Number.isInteger(signal) || signal <= 0 || signal > 64) throw new Error("usage: kill <pid > 1> [signal 1..64]");
+  sys.kill(pid, signal);
+  return `signal ${signal} sent to pid ${pid}`;
 }
 
 function powerOff(): never {

@@ -1,10 +1,11 @@
 // \SmApiPort: the SM API that smss serves once resident (reference §3; messages in src/smapi). Only the
 // system (root) may call it: any other caller gets STATUS_ACCESS_DENIED for every request. A subsystem's
 // first message announces it (name, session, SbApiPort); the requests smss serves here are
-// SessionComplete, ExecPgm and LoadDeferedSubsystem (an Optional subsystem, started on request).
-// Foreign sessions were never implemented by Windows either: STATUS_NOT_IMPLEMENTED, as for unknown
-// numbers. StartCsr and StopCsr, which create and end sessions, are not served yet (also
-// STATUS_NOT_IMPLEMENTED). A malformed message gets its error status and the connection stays usable.
+// SessionComplete, ExecPgm, LoadDeferedSubsystem (an Optional subsystem, started on request), StartCsr and
+// StopCsr (sessions.ts creates and ends the session), and smss86's own messages between the master and its
+// session copies. Foreign sessions were never implemented by Windows either: STATUS_NOT_IMPLEMENTED, as for
+// unknown numbers. A malformed message gets its error status and the connection stays usable; StartCsr and
+// a copy's wait for a subsystem are answered later, when the session or the subsystem is up.
 import * as sys from "sys";
 import type { Environment } from "../../src/config/environment.ts";
 import { multiStringValue, stringValue, type SessionManagerKey } from "../../src/config/values.ts";
@@ -12,7 +13,7 @@ import { parseSmssCommand } from "../../src/config/commandline.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import {
   decodeConnectOrRequest,
-  decodeRequest,
+  decodeRequestOrCopyMessage,
   encodeMessage,
   MAX_MESSAGE_BYTES,
   NtStatus,
@@ -23,7 +24,8 @@ import {
   type SmRequest,
 } from "../../src/smapi/index.ts";
 import { report } from "../lib/probe.ts";
-import { findImage } from "./bootexecute.ts";
+import { findImage } from "../lib/image-search.ts";
+import type { SessionManager } from "./sessions.ts";
 
 /** Creates \SmApiPort; anyone may connect (the server refuses callers that are not the system). */
 export function createSmApiPort(): number {
@@ -49,12 +51,12 @@ export interface Subsystem {
 
 export class SmApiServer {
   private readonly connections = new Map<number, Connection>();
-  readonly subsystems: Subsystem[] = [];
 
   constructor(
     private readonly port: number,
     private readonly sessionManager: SessionManagerKey,
     private readonly environment: Environment,
+    private readonly sessions: SessionManager,
   ) {}
 
   /** What to poll: the port and every open connection. */
@@ -75,32 +77,34 @@ export class SmApiServer {
     const message = sys.read(fd, MAX_MESSAGE_BYTES + 1);
     if (message.length === 0) {
       this.connections.delete(fd);
+      this.sessions.connectionClosed(fd);
       sys.close(fd);
       return;
     }
-    sys.write(fd, encodeMessage(this.answer(connection, message)));
+    const reply = this.answer(connection, message, fd);
+    if (reply !== undefined) sys.write(fd, encodeMessage(reply));
   }
 
-  private answer(connection: Connection, message: Uint8Array): SmReply {
+  /** undefined: the answer is sent later (StartCsr, a copy waiting for a subsystem). */
+  private answer(connection: Connection, message: Uint8Array, fd: number): SmReply | undefined {
     const first = !connection.greeted;
     connection.greeted = true;
     if (!connection.system) return { status: NtStatus.ACCESS_DENIED };
     try {
-      const decoded = first ? decodeConnectOrRequest(message) : decodeRequest(message);
-      if ("kind" in decoded) {
-        const subsystem = { name: decoded.subsystem, sessionId: decoded.sessionId, pid: connection.pid, sbApiPort: decoded.sbApiPort };
-        this.subsystems.push(subsystem);
-        report("subsystem", "start", { ...subsystem });
-        return { status: NtStatus.SUCCESS };
-      }
-      return this.request(decoded);
+      const decoded = first ? decodeConnectOrRequest(message) : decodeRequestOrCopyMessage(message);
+      if (!("kind" in decoded)) return this.request(decoded, fd);
+      if (decoded.kind !== "connect") return this.sessions.serveCopyMessage(decoded, fd, connection.pid);
+      const subsystem = { name: decoded.subsystem, sessionId: decoded.sessionId, pid: connection.pid, sbApiPort: decoded.sbApiPort };
+      report("subsystem", "start", { ...subsystem });
+      this.sessions.subsystemConnected(subsystem);
+      return { status: NtStatus.SUCCESS };
     } catch (error) {
       if (error instanceof SmMessageError) return { status: error.status };
       throw error;
     }
   }
 
-  private request(request: SmRequest): SmReply {
+  private request(request: SmRequest, fd: number): SmReply | undefined {
     switch (request.api) {
       case SmApiNumber.SessionComplete:
         report("subsystem", "done", { sessionComplete: request.sessionId, status: request.status });
@@ -109,6 +113,11 @@ export class SmApiServer {
         return this.execute(request.commandLine);
       case SmApiNumber.LoadDeferedSubsystem:
         return this.loadDeferred(request.name);
+      case SmApiNumber.StartCsr:
+        this.sessions.startSession(request.initialCommand, fd);
+        return undefined;
+      case SmApiNumber.StopCsr:
+        return this.sessions.stopSession(request.sessionId);
       default:
         return { status: NtStatus.NOT_IMPLEMENTED };
     }

@@ -90,13 +90,14 @@ function serve(slots: (CsrServerDll | undefined)[], apiPort: number, sbApiPort: 
         // ApiPort serves the session's own processes (all of them are session 0 while win32k is not
         // loaded); SbApiPort only smss (root). Others get ACCESS_DENIED for every request they send.
         const allowed = fd === apiPort ? (sessionOf(credentials.pid) ?? 0) === sessionId : credentials.uid === 0;
-        connections.set(connection, { caller: { pid: credentials.pid, uid: credentials.uid }, fromSm: fd === sbApiPort, allowed });
+        connections.set(connection, { caller: { pid: credentials.pid, uid: credentials.uid, connection }, fromSm: fd === sbApiPort, allowed });
         return;
       }
       const message = sys.read(fd, MAX_MESSAGE_BYTES);
       const connection = connections.get(fd)!;
       if (message.length === 0) {
         connections.delete(fd);
+        for (const dll of slots) dll?.connectionClosed?.(fd);
         sys.close(fd);
         return;
       }

@@ -24,7 +24,7 @@ export const PHASES = [
  * `stop` (a bugcheck) and `power-off` end the machine; `autochk` is reported by autochk.exe itself, once
  * per volume it looks at; `restart` comes before the machine restarts itself (autochk repaired the boot
  * volume); `scenario-point` only on machines whose kernel command line asks for it (test machinery, see
- * guest/smss/scenario.ts); `subsystem` is a subsystem's own (csrss: up, stopped or failed). After `ready`
+ * guest/smss/scenario.ts); `subsystem` is a subsystem's own (csrss: up, stopped or failed); `services` is services.exe's (up). After `ready`
  * come the sessions' events: `session` (created, ended), `process` (every process a guest program starts,
  * and its exit), `logon-prompt` (winlogon waits for a user name), `logon` (done: a user logged on, failed:
  * refused; a logoff is `logon` done with `loggedOff`) and `command` (smss's answer to a control-line
@@ -38,14 +38,32 @@ export type Phase =
   | "restart"
   | "scenario-point"
   | "subsystem"
+  | "services"
   | "session"
   | "process"
   | "logon-prompt"
   | "logon"
   | "command";
 
+/** What `smss86 boot --until` can wait for: smss's phases, then winlogon's first prompt on the console. */
+export const BOOT_MILESTONES = [...PHASES, "logon-prompt"] as const;
+export type BootMilestone = (typeof BOOT_MILESTONES)[number];
+
 /** The kernel command-line word that makes smss stop at the scenario point. */
 export const SCENARIO_POINT_SWITCH = "smss86.scenario-point";
+/**
+ * The kernel command-line word that lets the host end a guest process through smss's control line
+ * (`kill <pid> [signal]`): tests only, absent from every machine a user boots.
+ */
+export const TEST_CONTROL_SWITCH = "smss86.test-control";
+
+/** smss's answer to a command on the control line (COM2): what it printed, or why it refused. */
+export interface CommandData {
+  command: string;
+  output?: string;
+  error?: string;
+}
+
 /** What the host sends on the probe line to let smss go on from the scenario point. */
 export const SCENARIO_GO_BYTE = 0x0a;
 
@@ -183,6 +201,8 @@ export interface StopData {
   code: number;
   params: [number, number, number, number];
   reason: string;
+  /** CrashControl\AutoReboot: the machine restarts after the STOP instead of halting. */
+  restart?: boolean;
 }
 
 export interface PhaseEvent {

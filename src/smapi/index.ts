@@ -44,6 +44,27 @@ export interface SubsystemConnect {
   sbApiPort: string;
 }
 
+/**
+ * smss86's own messages between the master smss and the copy of itself it starts for a session (Windows
+ * hands its copy the same facts through the copy's command line and duplicated handles): the copy asks
+ * for the session's plan, waits for each subsystem to connect, then reports what the master must watch.
+ * `critical` makes the caller a critical process (RtlSetProcessIsCritical): its end stops the machine.
+ */
+export type SessionCopyMessage =
+  | { kind: "session-plan"; sessionId: number }
+  | { kind: "await-subsystem"; sessionId: number; subsystem: string }
+  | { kind: "session-started"; sessionId: number; subsystems: { name: string; pid: number }[]; initialCommand?: { image: string; pid: number } }
+  | { kind: "session-failed"; sessionId: number; reason: string }
+  | { kind: "critical" };
+
+/** What a session copy starts: the Required subsystems in order, then the initial command. */
+export interface SessionPlan {
+  subsystems: { name: string; image: string; args: string[] }[];
+  initialCommand?: { image: string; args: string[] };
+  /** Session 0 waits for its subsystems without a limit, other sessions this long (Windows: 60 s). */
+  subsystemTimeoutMs: number;
+}
+
 export type SmRequest =
   | { api: typeof SmApiNumber.SessionComplete; sessionId: number; status: number }
   | { api: typeof SmApiNumber.ExecPgm; sessionId: number; commandLine: string }
@@ -59,6 +80,8 @@ export interface SmReply {
   csrssPid?: number;
   initialCommandPid?: number;
   pid?: number;
+  /** session-plan: what the copy is to start. */
+  plan?: SessionPlan;
 }
 
 /** A message that cannot be served: the status to answer with and why (for the log). */
@@ -73,7 +96,7 @@ export class SmMessageError extends Error {
 }
 
 /** The message as one datagram's text (sys.write sends a string as UTF-8). */
-export function encodeMessage(message: SmRequest | SmReply | SubsystemConnect): string {
+export function encodeMessage(message: SmRequest | SmReply | SubsystemConnect | SessionCopyMessage): string {
   return JSON.stringify(message);
 }
 
@@ -107,13 +130,58 @@ function stringField(message: Record<string, unknown>, name: string, maxLength: 
 }
 
 /** The first message on a connection: a subsystem announcing itself, or a client's first request. */
-export function decodeConnectOrRequest(bytes: Uint8Array): SubsystemConnect | SmRequest {
+export function decodeConnectOrRequest(bytes: Uint8Array): SubsystemConnect | SessionCopyMessage | SmRequest {
   const message = parseObject(bytes);
-  if (message.kind !== "connect") return checkRequest(message);
+  if (message.kind !== "connect") return checkRequestOrCopyMessage(message);
   const subsystem = stringField(message, "subsystem", 64);
   const sbApiPort = stringField(message, "sbApiPort", 256);
   if (subsystem === "" || sbApiPort === "") throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a subsystem names itself and its SbApiPort");
   return { kind: "connect", subsystem, sessionId: sessionIdField(message), sbApiPort };
+}
+
+/** Any message after the first. */
+export function decodeRequestOrCopyMessage(bytes: Uint8Array): SessionCopyMessage | SmRequest {
+  return checkRequestOrCopyMessage(parseObject(bytes));
+}
+
+function pidField(message: Record<string, unknown>, name: string): number {
+  const value = message[name];
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) throw new SmMessageError(NtStatus.INVALID_PARAMETER, `${name} must be a process id`);
+  return value;
+}
+
+function checkRequestOrCopyMessage(message: Record<string, unknown>): SessionCopyMessage | SmRequest {
+  switch (message.kind) {
+    case undefined:
+      return checkRequest(message);
+    case "session-plan":
+      return { kind: "session-plan", sessionId: sessionIdField(message) };
+    case "await-subsystem":
+      return { kind: "await-subsystem", sessionId: sessionIdField(message), subsystem: stringField(message, "subsystem", 64) };
+    case "critical":
+      return { kind: "critical" };
+    case "session-failed":
+      return { kind: "session-failed", sessionId: sessionIdField(message), reason: stringField(message, "reason", 1024) };
+    case "session-started": {
+      const list = message.subsystems;
+      if (!Array.isArray(list) || list.length > 16) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "subsystems must be a list of at most 16");
+      const subsystems = list.map((entry: unknown) => {
+        if (typeof entry !== "object" || entry === null) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a subsystem entry is an object");
+        const fields = entry as Record<string, unknown>;
+        return { name: stringField(fields, "name", 64), pid: pidField(fields, "pid") };
+      });
+      const initial = message.initialCommand;
+      let initialCommand: { image: string; pid: number } | undefined;
+      if (initial !== undefined) {
+        if (typeof initial !== "object" || initial === null) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "initialCommand is an object");
+        const fields = initial as Record<string, unknown>;
+        initialCommand = { image: stringField(fields, "image", 1024), pid: pidField(fields, "pid") };
+      }
+      return { kind: "session-started", sessionId: sessionIdField(message), subsystems, ...(initialCommand ? { initialCommand } : {}) };
+    }
+    default:
+      throw new SmMessageError(NtStatus.INVALID_PARAMETER, `unknown message kind ${JSON.stringify(String(message.kind)).slice(0, 40)}`);
+  }
 }
 
 export function decodeRequest(bytes: Uint8Array): SmRequest {
@@ -159,6 +227,25 @@ export function decodeReply(bytes: Uint8Array): SmReply {
   for (const field of ["sessionId", "csrssPid", "initialCommandPid", "pid"] as const) {
     if (typeof message[field] === "number") reply[field] = message[field] as number;
   }
+  if (message.plan !== undefined) reply.plan = checkPlan(message.plan);
   return reply;
 }
 
+
+function checkCommand(value: unknown): { image: string; args: string[] } {
+  if (typeof value !== "object" || value === null) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a command is an object");
+  const fields = value as Record<string, unknown>;
+  const args = fields.args;
+  if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "args must be strings");
+  return { image: stringField(fields, "image", 1024), args: args as string[] };
+}
+
+function checkPlan(value: unknown): SessionPlan {
+  if (typeof value !== "object" || value === null) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a plan is an object");
+  const fields = value as Record<string, unknown>;
+  if (!Array.isArray(fields.subsystems)) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a plan lists its subsystems");
+  const subsystems = fields.subsystems.map((entry: unknown) => ({ ...checkCommand(entry), name: stringField(entry as Record<string, unknown>, "name", 64) }));
+  const timeout = fields.subsystemTimeoutMs;
+  if (typeof timeout !== "number" || !(timeout === -1 || timeout > 0)) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "subsystemTimeoutMs must be -1 or positive");
+  return { subsystems, ...(fields.initialCommand === undefined ? {} : { initialCommand: checkCommand(fields.initialCommand) }), subsystemTimeoutMs: timeout };
+}

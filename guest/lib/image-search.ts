@@ -1,0 +1,31 @@
+// Where a command line's image is, searched the way smss (and CreateProcess, for a name without a path)
+// searches: the Path variable's directories, then \SystemRoot\System32.
+import * as sys from "sys";
+import type { Environment } from "../../src/config/environment.ts";
+import { NtPathError, ntObjectPath } from "../../src/ntpath/index.ts";
+
+function exists(guestPath: string): boolean {
+  try {
+    return (sys.stat(guestPath).mode & sys.S_IFMT) === sys.S_IFREG;
+  } catch {
+    return false;
+  }
+}
+
+/** Path's directories, then System32: the first that holds the image (a path with a backslash is used as is). */
+export function findImage(image: string, environment: Environment): string | undefined {
+  const candidates = image.includes("\\")
+    ? [image]
+    : [...(environment.get("Path") ?? "").split(";").filter((dir) => dir.trim() !== ""), "\\SystemRoot\\System32"].map(
+        (dir) => `${dir.replace(/\\+$/, "")}\\${image}`,
+      );
+  for (const candidate of candidates) {
+    try {
+      const guestPath = ntObjectPath(candidate);
+      if (exists(guestPath)) return guestPath;
+    } catch (error) {
+      if (!(error instanceof NtPathError)) throw error;
+    }
+  }
+  return undefined;
+}

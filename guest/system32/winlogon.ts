@@ -1,0 +1,223 @@
+// winlogon.exe: the logon process of an interactive session, on the console (COM1, /dev/ttyS0). It
+// registers with its session's csrss as the logon process, prompts for a user name and password, asks
+// lsass to check them, and starts Userinit (from the SOFTWARE hive) as the user. When Userinit ends, or a
+// program of the user asks csrss to log off, the session's processes end and the prompt comes back; a
+// shutdown request ends them too and then powers the machine off, as NtShutdownSystem does.
+// In session 0 it is the NT5 model's winlogon (XP, ReactOS): it starts services.exe and lsass.exe itself.
+//
+// The terminal is read one byte at a time with the kernel's echo off: winlogon echoes the user name
+// itself and the password not at all, so nothing typed ahead (a script piped to COM1) is echoed before
+// its time, and whatever follows the password stays in the terminal for the user's shell.
+import * as sys from "sys";
+import { Environment } from "../../src/config/environment.ts";
+import { userinitCommands } from "../../src/config/winlogon.ts";
+import { parseSmssCommand } from "../../src/config/commandline.ts";
+import type { LogonData } from "../../src/events/index.ts";
+import { Hive } from "../../src/hive/index.ts";
+import { decodeUtf8 } from "../../src/hive/text.ts";
+import { decodeLogonReply, LogonStatus, LSA_AUTHENTICATION_PORT, type LogonReply } from "../../src/lsa/index.ts";
+import { ntObjectPath } from "../../src/ntpath/index.ts";
+import { MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
+import { Children } from "../lib/children.ts";
+import { apiPortName, CsrSlot, UserApi, type ExitWindowsAction, type ExitWindowsNotification } from "../lib/csr.ts";
+import { callCsr, mySession } from "../lib/csr-client.ts";
+import { findImage } from "../lib/image-search.ts";
+import { report } from "../lib/probe.ts";
+import { startProcess } from "../lib/processes.ts";
+
+const CONSOLE = "/dev/ttyS0";
+const SOFTWARE_HIVE = "/Windows/System32/config/SOFTWARE";
+const SYSTEM_HIVE = "/Windows/System32/config/SYSTEM";
+/** Windows makes a refused logon wait before the prompt comes back, to slow down guessing. */
+const REFUSAL_DELAY_MS = 1000;
+const BACKSPACE = 0x7f;
+const CONTROL_H = 0x08;
+const CONTROL_U = 0x15;
+
+const sessionId = mySession();
+const tty = sys.open(CONSOLE, sys.O_RDWR | sys.O_NOCTTY, 0);
+const environment = new Environment();
+for (const entry of sys.environ()) {
+  const equals = entry.indexOf("=");
+  if (equals > 0) environment.set(entry.slice(0, equals), entry.slice(equals + 1));
+}
+
+function write(text: string): void {
+  sys.write(tty, text);
+}
+
+/** One line from the terminal; `echo` false for a password. undefined when the terminal hung up. */
+function readLine(echo: boolean): string | undefined {
+  let line = "";
+  for (;;) {
+    const bytes = sys.read(tty, 1);
+    if (bytes.length === 0) return undefined;
+    const byte = bytes[0];
+    if (byte === 0x0a || byte === 0x0d) {
+      write("\n");
+      return line;
+    }
+    if (byte === BACKSPACE || byte === CONTROL_H) {
+      if (line.length > 0 && echo) write("\b \b");
+      line = line.slice(0, -1);
+    } else if (byte === CONTROL_U) {
+      if (echo) write("\b \b".repeat(line.length));
+      line = "";
+    } else if (byte >= 0x20) {
+      line += String.fromCharCode(byte);
+      if (echo) write(String.fromCharCode(byte));
+    }
+  }
+}
+
+function askLsa(user: string, password: string): LogonReply {
+  // lsass may still be starting in session 0 when the first user types.
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = sys.connectPort(ntObjectPath(LSA_AUTHENTICATION_PORT));
+    } catch (error) {
+      if (!(error instanceof sys.SysError) || attempt >= 50) throw error;
+      sys.sleep(100);
+      continue;
+    }
+    try {
+      sys.write(fd, JSON.stringify({ user, password }));
+      return decodeLogonReply(sys.read(fd, MAX_MESSAGE_BYTES));
+    } finally {
+      sys.close(fd);
+    }
+  }
+}
+
+function registerWithCsrss(): number {
+  const fd = sys.connectPort(ntObjectPath(apiPortName(sessionId)));
+  sys.write(fd, JSON.stringify({ dll: CsrSlot.User, api: UserApi.RegisterLogonProcess }));
+  const reply = JSON.parse(decodeUtf8(sys.read(fd, MAX_MESSAGE_BYTES))) as { status: number };
+  if (reply.status !== NtStatus.SUCCESS) throw new Error(`csrss refused winlogon as the logon process: status 0x${reply.status.toString(16)}`);
+  return fd;
+}
+
+function openHive(path: string, name: string): Hive {
+  return Hive.open(sys.readFile(path), { name });
+}
+
+function computerName(): string {
+  const hive = openHive(SYSTEM_HIVE, "\\SystemRoot\\System32\\config\\SYSTEM");
+  const select = hive.key("Select")?.value("Current")?.asDword() ?? 1;
+  const value = hive.key(`ControlSet${String(select).padStart(3, "0")}\\Control\\ComputerName\\ComputerName`)?.value("ComputerName");
+  return value?.asString() ?? "SMSS86";
+}
+
+/** The user's environment: the system's, and who and where the user is (as userenv.dll makes it). */
+function userEnvironment(user: string, computer: string): Environment {
+  const profile = `C:\\Users\\${user}`;
+  const result = new Environment();
+  for (const { name, value } of environment.list()) result.set(name, value);
+  for (const [name, value] of [
+    ["USERNAME", user],
+    ["USERDOMAIN", computer],
+    ["COMPUTERNAME", computer],
+    ["USERPROFILE", profile],
+    ["HOMEDRIVE", "C:"],
+    ["HOMEPATH", `\\Users\\${user}`],
+    ["SESSIONNAME", "Console"],
+  ]) {
+    result.set(name, value);
+  }
+  return result;
+}
+
+/** Starts each Userinit program as the user; returns the pids (the session lasts while any runs). */
+function startUserinit(account: { user: string; uid: number }, children: Children): Set<number> {
+  const computer = computerName();
+  const userEnv = userEnvironment(account.user, computer);
+  const commands = userinitCommands(openHive(SOFTWARE_HIVE, "\\SystemRoot\\System32\\config\\SOFTWARE"), userEnv);
+  const pids = new Set<number>();
+  for (const line of commands) {
+    const command = parseSmssCommand(line);
+    const image = findImage(command.image, userEnv);
+    if (image === undefined) {
+      write(`winlogon: ${command.image} was not found.\n`);
+      continue;
+    }
+    const pid = startProcess(image, [image, ...command.args], userEnv.toEnvp(), { uid: account.uid, gid: account.uid, stdin: tty, stdout: tty, stderr: tty, setsid: true });
+    children.add(pid, image);
+    pids.add(pid);
+  }
+  return pids;
+}
+
+function endSession(): void {
+  const reply = callCsr(CsrSlot.User, UserApi.ExitWindows, { action: "logoff" }, sessionId);
+  if (reply.status !== NtStatus.SUCCESS) write(`winlogon: csrss could not end the session's processes: 0x${reply.status.toString(16)}\n`);
+}
+
+function powerOff(): never {
+  write("Windows is shutting down...\n");
+  sys.sync();
+  report("power-off", "done", { by: "winlogon", sessionId });
+  for (;;) sys.reboot("power-off");
+}
+
+/** Waits until the user's session ends: Userinit's programs all ended, or someone asked to log off or shut down. */
+function waitForSessionEnd(userinit: Set<number>, csrss: number, children: Children): ExitWindowsAction {
+  let requested: ExitWindowsAction | undefined;
+  for (;;) {
+    const [fromCsrss, childEvents] = sys.poll(
+      [
+        { fd: csrss, events: sys.POLLIN },
+        { fd: children.fd, events: sys.POLLIN },
+      ],
+      -1,
+    );
+    if (childEvents !== 0) for (const ended of children.reap()) userinit.delete(ended.pid);
+    if (fromCsrss !== 0) {
+      const bytes = sys.read(csrss, MAX_MESSAGE_BYTES);
+      if (bytes.length === 0) throw new Error("csrss closed the logon process's connection");
+      const notification = JSON.parse(decodeUtf8(bytes)) as ExitWindowsNotification;
+      if (notification.action === "shutdown" || requested === undefined) requested = notification.action;
+      endSession();
+    }
+    if (userinit.size === 0) return requested ?? "logoff";
+  }
+}
+
+function startSessionZeroServices(children: Children): void {
+  for (const name of ["services.exe", "lsass.exe"]) {
+    const image = `/Windows/System32/${name}`;
+    children.add(startProcess(image, [image], null), image);
+  }
+}
+
+function main(): never {
+  const csrss = registerWithCsrss();
+  const children = new Children();
+  if (sessionId === 0) startSessionZeroServices(children);
+  for (;;) {
+    sys.setTerminalMode(tty, false, false);
+    write(`\nsmss86 - session ${sessionId}\n\nUser name: `);
+    report("logon-prompt", "done", { sessionId } satisfies LogonData);
+    const user = readLine(true);
+    if (user === undefined) sys.exit(1);
+    if (user.trim() === "") continue;
+    write("Password: ");
+    const password = readLine(false) ?? "";
+    const reply = askLsa(user.trim(), password);
+    if (reply.status !== LogonStatus.SUCCESS || reply.user === undefined || reply.uid === undefined) {
+      const reason = reply.status === LogonStatus.ACCOUNT_DISABLED ? "the account is disabled" : "unknown user name or bad password";
+      report("logon", "failed", { sessionId, user: user.trim(), reason } satisfies LogonData);
+      sys.sleep(REFUSAL_DELAY_MS);
+      write(reply.status === LogonStatus.ACCOUNT_DISABLED ? "Your account has been disabled.\n" : "The user name or password is incorrect.\n");
+      continue;
+    }
+    const account = { user: reply.user, uid: reply.uid };
+    report("logon", "done", { sessionId, user: account.user, uid: account.uid } satisfies LogonData);
+    sys.setTerminalMode(tty, true, true);
+    const action = waitForSessionEnd(startUserinit(account, children), csrss, children);
+    if (action === "shutdown") powerOff();
+    report("logon", "done", { sessionId, user: account.user, uid: account.uid, loggedOff: true } satisfies LogonData);
+  }
+}
+
+main();
