@@ -14,6 +14,7 @@ static const struct {
     { sys_process_functions, &sys_process_function_count },
     { sys_system_functions, &sys_system_function_count },
     { sys_port_functions, &sys_port_function_count },
+    { sys_crypto_functions, &sys_crypto_function_count },
 };
 
 static JSValue new_argv_array(JSContext *ctx)

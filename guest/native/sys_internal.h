@@ -23,6 +23,10 @@ JSValue sys_error_constructor(JSContext *ctx);
 /* Throws SysError{errno, code, syscall, path}; always returns JS_EXCEPTION. path may be NULL. */
 JSValue sys_throw_errno(JSContext *ctx, const char *syscall, const char *path, int error_number);
 
+/* Throws a plain Error with the message, for failures that are neither a syscall's nor an argument's
+ * (a library's own error); always returns JS_EXCEPTION. */
+JSValue sys_throw_error(JSContext *ctx, const char *message);
+
 /* Argument readers: each returns 0 on success, or -1 with a TypeError/RangeError pending that names the
  * function and the argument. Optional variants leave *out at the default for undefined (and null). */
 int sys_arg_int64(JSContext *ctx, JSValueConst value, const char *function, const char *name,
@@ -41,13 +45,16 @@ int sys_arg_optional_string(JSContext *ctx, JSValueConst value, const char *func
 char **sys_arg_string_array(JSContext *ctx, JSValueConst value, const char *function, const char *name);
 void sys_free_string_array(JSContext *ctx, char **strings);
 
-/* Bytes of a string (UTF-8) or of any typed array. Release with sys_release_bytes. */
+/* Bytes of a string (UTF-8) or of any typed array (sys_arg_typed_array: a typed array only). They point
+ * into the string's copy or the array's buffer: release with sys_release_bytes, and run no JS code while
+ * holding them. */
 typedef struct {
     const uint8_t *data;
     size_t length;
     const char *owned_string;
 } SysBytes;
 int sys_arg_bytes(JSContext *ctx, JSValueConst value, const char *function, const char *name, SysBytes *out);
+int sys_arg_typed_array(JSContext *ctx, JSValueConst value, const char *function, const char *name, SysBytes *out);
 void sys_release_bytes(JSContext *ctx, SysBytes *bytes);
 
 /* Wraps a js_malloc'd buffer (ownership passes to the result) in a Uint8Array. */
@@ -70,5 +77,7 @@ extern const JSCFunctionListEntry sys_system_functions[];
 extern const int sys_system_function_count;
 extern const JSCFunctionListEntry sys_port_functions[];
 extern const int sys_port_function_count;
+extern const JSCFunctionListEntry sys_crypto_functions[];
+extern const int sys_crypto_function_count;
 
 #endif

@@ -105,6 +105,18 @@ JSValue sys_error_constructor(JSContext *ctx)
     return JS_DupValue(ctx, sys_error_constructor_value);
 }
 
+JSValue sys_throw_error(JSContext *ctx, const char *message)
+{
+    JSValue message_value = JS_NewString(ctx, message);
+    if (JS_IsException(message_value))
+        return message_value;
+    JSValue error = JS_CallConstructor(ctx, error_constructor_value, 1, &message_value);
+    JS_FreeValue(ctx, message_value);
+    if (JS_IsException(error))
+        return error;
+    return JS_Throw(ctx, error);
+}
+
 JSValue sys_throw_errno(JSContext *ctx, const char *syscall, const char *path, int error_number)
 {
     JSValue error = build_sys_error(ctx, sys_error_constructor_value, syscall, path, error_number);
@@ -227,6 +239,28 @@ char **sys_arg_string_array(JSContext *ctx, JSValueConst value, const char *func
     return strings;
 }
 
+/* The bytes a typed array views: 0, or NOT_TYPED_ARRAY with no exception pending (the caller throws its
+ * own message, naming the argument), or -1 with the engine's exception pending (a detached buffer). */
+#define NOT_TYPED_ARRAY (-2)
+static int typed_array_bytes(JSContext *ctx, JSValueConst value, SysBytes *out)
+{
+    size_t offset, length, element_size;
+    JSValue buffer = JS_GetTypedArrayBuffer(ctx, value, &offset, &length, &element_size);
+    if (JS_IsException(buffer)) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        return NOT_TYPED_ARRAY;
+    }
+    size_t buffer_size;
+    uint8_t *data = JS_GetArrayBuffer(ctx, &buffer_size, buffer);
+    JS_FreeValue(ctx, buffer);
+    if (!data)
+        return -1;
+    out->owned_string = NULL;
+    out->data = data + offset;
+    out->length = length;
+    return 0;
+}
+
 int sys_arg_bytes(JSContext *ctx, JSValueConst value, const char *function, const char *name, SysBytes *out)
 {
     out->owned_string = NULL;
@@ -240,22 +274,23 @@ int sys_arg_bytes(JSContext *ctx, JSValueConst value, const char *function, cons
         out->length = length;
         return 0;
     }
-    size_t offset, length, element_size;
-    JSValue buffer = JS_GetTypedArrayBuffer(ctx, value, &offset, &length, &element_size);
-    if (JS_IsException(buffer)) {
-        JS_FreeValue(ctx, JS_GetException(ctx));
-        JS_ThrowTypeError(ctx, "sys.%s: %s must be a Uint8Array (or another typed array) or a string", function,
-                          name);
+    int status = typed_array_bytes(ctx, value, out);
+    if (status == NOT_TYPED_ARRAY) {
+        JS_ThrowTypeError(ctx, "sys.%s: %s must be a Uint8Array (or another typed array) or a string", function, name);
         return -1;
     }
-    size_t buffer_size;
-    uint8_t *data = JS_GetArrayBuffer(ctx, &buffer_size, buffer);
-    JS_FreeValue(ctx, buffer);
-    if (!data)
+    return status;
+}
+
+int sys_arg_typed_array(JSContext *ctx, JSValueConst value, const char *function, const char *name, SysBytes *out)
+{
+    out->owned_string = NULL;
+    int status = typed_array_bytes(ctx, value, out);
+    if (status == NOT_TYPED_ARRAY) {
+        JS_ThrowTypeError(ctx, "sys.%s: %s must be a Uint8Array (or another typed array)", function, name);
         return -1;
-    out->data = data + offset;
-    out->length = length;
-    return 0;
+    }
+    return status;
 }
 
 void sys_release_bytes(JSContext *ctx, SysBytes *bytes)
