@@ -1,6 +1,6 @@
 // The default machine's disk, assembled from the sources: SYSLINUX + kernel + smss.exe + win32k.sys + the
-// SYSTEM hive built from images/hives/SYSTEM.reg. Node only. Cached in build/ and rebuilt when any input
-// changes.
+// SYSTEM hive built from images/hives/SYSTEM.reg + the SAM hive from images/hives/accounts.json. Node only.
+// Cached in build/ and rebuilt when any input changes.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -11,6 +11,7 @@ import { Hive } from "../src/hive/index.ts";
 import { SHARED_RUNTIME_PATH } from "../src/programs/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
 import { buildGuestProgram } from "./guest.ts";
+import { buildDefaultSamHive } from "./sam.ts";
 import { loadSyslinuxTemplate } from "./syslinux/template.ts";
 
 export const DEFAULT_DISK = join(REPO_ROOT, "build", "disk.img");
@@ -142,8 +143,9 @@ function sha256(bytes: Uint8Array): string {
 }
 
 export async function buildDefaultDisk(): Promise<Uint8Array> {
-  const [{ template, mbrCode }, ...programs] = await Promise.all([
+  const [{ template, mbrCode }, sam, ...programs] = await Promise.all([
     loadSyslinuxTemplate(),
+    buildDefaultSamHive(),
     ...Object.values(SYSTEM32_PROGRAMS).map(({ entry, runtime }) => buildGuestProgram(join(REPO_ROOT, entry), undefined, { runtime })),
   ]);
   const system32 = Object.fromEntries(Object.keys(SYSTEM32_PROGRAMS).map((name, index) => [`/Windows/System32/${name}`, programs[index]]));
@@ -159,6 +161,7 @@ export async function buildDefaultDisk(): Promise<Uint8Array> {
       "/Windows/System32/win32k.sys": readFileSync(join(REPO_ROOT, "images", "prebuilt", "win32k.sys")),
       "/pagefile.sys": new Uint8Array(PAGE_FILE_MIB * 1024 * 1024),
       "/Windows/System32/config/SYSTEM": buildSystemHive(readFileSync(SYSTEM_REG), SYSTEM_REG),
+      "/Windows/System32/config/SAM": sam,
     },
     directories: DIRECTORIES,
     timestamp: IMAGE_TIME,

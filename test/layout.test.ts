@@ -10,6 +10,7 @@ const BROWSER_ENTRIES = [
   "src/hive/index.ts",
   "src/ntpath/index.ts",
   "src/regtext/index.ts",
+  "src/sam/index.ts",
   "emulator/machine.ts",
   "emulator/disk/image.ts",
   "emulator/timeline.ts",
