@@ -1,7 +1,7 @@
 // Disks for scenarios: the default disk with another SYSTEM hive and extra files, made on the host in
 // memory (no rebuild of the guest programs). Node-only: it starts from build/disk.img.
 import { readFileSync } from "node:fs";
-import { buildSystemHive, ensureDefaultDisk, fileIdentity, SYSTEM_REG } from "../images/disk.ts";
+import { buildHive, ensureDefaultDisk, fileIdentity, SYSTEM_REG } from "../images/disk.ts";
 import { Hive } from "../src/hive/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
 import { openVolume } from "./disk/image.ts";
@@ -28,7 +28,7 @@ export function hiveBytes(source: HiveSource): Uint8Array {
     return source.regf;
   }
   const text = typeof source.regText === "string" ? new TextEncoder().encode(source.regText) : source.regText;
-  if (!source.merge) return buildSystemHive(text, fileName);
+  if (!source.merge) return buildHive(text, fileName);
   const hive = Hive.create();
   applyReg(hive, parseReg(readFileSync(SYSTEM_REG), SYSTEM_REG));
   applyReg(hive, parseReg(text, fileName));

@@ -1,6 +1,6 @@
 // The default machine's disk, assembled from the sources: SYSLINUX + kernel + smss.exe + win32k.sys + the
-// SYSTEM hive built from images/hives/SYSTEM.reg + the SAM hive from images/hives/accounts.json. Node only.
-// Cached in build/ and rebuilt when any input changes.
+// SYSTEM and SOFTWARE hives built from images/hives/SYSTEM.reg and SOFTWARE.reg + the SAM hive from
+// images/hives/accounts.json. Node only. Cached in build/ and rebuilt when any input changes.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -16,10 +16,14 @@ import { loadSyslinuxTemplate } from "./syslinux/template.ts";
 
 export const DEFAULT_DISK = join(REPO_ROOT, "build", "disk.img");
 export const SYSTEM_REG = join(REPO_ROOT, "images", "hives", "SYSTEM.reg");
+export const SOFTWARE_REG = join(REPO_ROOT, "images", "hives", "SOFTWARE.reg");
 /** Everything the disk is made from; a change to any file below these rebuilds it. */
 const INPUT_ROOTS = ["src", "guest", "images", "emulator/disk"];
-/** Empty directories the guest needs: mount points (/NT: the object namespace), and Temp as on Windows. */
-const DIRECTORIES = ["/dev", "/proc", "/sys", "/NT", "/Windows/Temp"];
+/**
+ * Empty directories the guest needs: mount points (/NT: the object namespace), Temp as on Windows, and the
+ * profiles of the accounts (uid = RID: Administrator 500, User 1000) with Public, as Windows Setup makes them.
+ */
+const DIRECTORIES = ["/dev", "/proc", "/sys", "/NT", "/Windows/Temp", "/Users/Administrator", "/Users/User", "/Users/Public"];
 /**
  * The page file the default hive asks for (PagingFiles "?:\pagefile.sys 4 8"), made here as Windows
  * Setup makes it at installation: creating it on FAT in the guest means zero-filling every page through
@@ -160,7 +164,8 @@ export async function buildDefaultDisk(): Promise<Uint8Array> {
       // The Win32 subsystem's kernel part, a Linux module (guest/kernel/win32k/), where Windows keeps it.
       "/Windows/System32/win32k.sys": readFileSync(join(REPO_ROOT, "images", "prebuilt", "win32k.sys")),
       "/pagefile.sys": new Uint8Array(PAGE_FILE_MIB * 1024 * 1024),
-      "/Windows/System32/config/SYSTEM": buildSystemHive(readFileSync(SYSTEM_REG), SYSTEM_REG),
+      "/Windows/System32/config/SYSTEM": buildHive(readFileSync(SYSTEM_REG), SYSTEM_REG),
+      "/Windows/System32/config/SOFTWARE": buildHive(readFileSync(SOFTWARE_REG), SOFTWARE_REG),
       "/Windows/System32/config/SAM": sam,
     },
     directories: DIRECTORIES,
@@ -168,7 +173,8 @@ export async function buildDefaultDisk(): Promise<Uint8Array> {
   });
 }
 
-export function buildSystemHive(regText: Uint8Array, fileName: string): Uint8Array {
+/** A hive holding what a whole-hive .reg text says (its first key's first two names stand for the root). */
+export function buildHive(regText: Uint8Array, fileName: string): Uint8Array {
   const hive = Hive.create();
   applyReg(hive, parseReg(regText, fileName));
   return hive.toBytes();

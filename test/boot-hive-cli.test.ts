@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { openVolume } from "../emulator/disk/image.ts";
 import { REPO_ROOT } from "../emulator/node.ts";
 import { SYSTEM_HIVE_ON_DISK } from "../emulator/scenario.ts";
-import { buildSystemHive } from "../images/disk.ts";
+import { buildHive } from "../images/disk.ts";
 import { Hive } from "../src/hive/index.ts";
 import { regFragment, SM } from "./scenario-helpers.ts";
 
@@ -54,7 +54,7 @@ describe("smss86 boot with another SYSTEM hive", () => {
     const regText = join(dir, "whole.reg");
     writeFileSync(regText, WHOLE_HIVE);
     const regf = join(dir, "whole.hive");
-    writeFileSync(regf, buildSystemHive(new TextEncoder().encode(WHOLE_HIVE), "whole.reg"));
+    writeFileSync(regf, buildHive(new TextEncoder().encode(WHOLE_HIVE), "whole.reg"));
     for (const file of [regText, regf]) {
       const report = join(dir, "whole.json");
       const run = smss86("boot", "--hive", file, "--until", "environment", "--json", report, "--quiet");

@@ -1,12 +1,17 @@
-// The Session Manager's value parsing (src/config) and NT object paths (src/ntpath), as smss uses them.
+// The Session Manager's value parsing (src/config), NT object paths and Win32 paths (src/ntpath), Winlogon's
+// values and the product version in the SOFTWARE hive (the default one built from images/hives/SOFTWARE.reg).
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseSmssCommand, tokenize } from "../src/config/commandline.ts";
+import { buildHive, SOFTWARE_REG } from "../images/disk.ts";
+import { parseSmssCommand, splitWin32CommandLine, tokenize, withExeExtension } from "../src/config/commandline.ts";
 import { Environment } from "../src/config/environment.ts";
 import { parsePagingFileEntry, systemManagedSizes } from "../src/config/pagingfiles.ts";
 import { pairRenames } from "../src/config/renames.ts";
 import { currentControlSet, splitMultiString } from "../src/config/values.ts";
-import { encodeDword, Hive, REG_DWORD, REG_SZ, encodeString } from "../src/hive/index.ts";
-import { ntObjectPath } from "../src/ntpath/index.ts";
+import { versionLine, windowsVersion } from "../src/config/version.ts";
+import { shellCommand, userinitCommands, WINLOGON_KEY } from "../src/config/winlogon.ts";
+import { encodeDword, Hive, REG_DWORD, REG_EXPAND_SZ, REG_SZ, encodeString } from "../src/hive/index.ts";
+import { fullWin32Path, guestToWin32Path, ntObjectPath } from "../src/ntpath/index.ts";
 import { parseCsrssCommandLine } from "../src/config/csrss.ts";
 
 const utf16 = (...strings: string[]) => {
@@ -57,6 +62,19 @@ describe("smss command lines", () => {
     expect(parseSmssCommand("ASYNC debug tool.com /x")).toMatchObject({ async: true, debug: true, image: "tool.com", args: ["/x"] });
     expect(parseSmssCommand("C:\\dir.d\\prog x")).toMatchObject({ image: "C:\\dir.d\\prog.exe" });
     expect(() => parseSmssCommand("autocheck async")).toThrow(/names no program/);
+    expect(withExeExtension("C:\\dir.d\\cmd")).toBe("C:\\dir.d\\cmd.exe");
+    expect(withExeExtension("cmd.com")).toBe("cmd.com");
+  });
+});
+
+describe("Win32 command lines", () => {
+  it("split as the C runtime splits them for main()", () => {
+    expect(splitWin32CommandLine('  prog  a\tb  "c d"e ""  ')).toEqual(["prog", "a", "b", "c de", ""]);
+    expect(splitWin32CommandLine('"C:\\Program Files\\x.exe" /s')).toEqual(["C:\\Program Files\\x.exe", "/s"]);
+    // Backslashes count only before a quote: 2n → n and the quote delimits, 2n+1 → n and a literal quote.
+    expect(splitWin32CommandLine('a\\\\b c\\\\"d e" f\\\\\\"g')).toEqual(["a\\\\b", "c\\d e", 'f\\"g']);
+    expect(splitWin32CommandLine('"say ""hi""" x')).toEqual(['say "hi"', "x"]);
+    expect(splitWin32CommandLine("")).toEqual([]);
   });
 });
 
@@ -103,6 +121,71 @@ describe("NT paths in the object namespace", () => {
     expect(() => ntObjectPath("\\SystemRoot\\..\\x")).toThrow(/climbs out of its volume/);
     expect(() => ntObjectPath("relative\\x")).toThrow(/not an absolute NT path/);
     expect(() => ntObjectPath("\\??\\C:\\a/b")).toThrow(/holds "\/" or NUL/);
+  });
+});
+
+describe("Win32 paths", () => {
+  it("are made absolute against the current directory as GetFullPathName makes them", () => {
+    const cwd = "C:\\Users\\User";
+    expect(fullWin32Path("Documents", cwd)).toBe("C:\\Users\\User\\Documents");
+    expect(fullWin32Path("..\\Public/.\\x", cwd)).toBe("C:\\Users\\Public\\x");
+    expect(fullWin32Path("..\\..\\..\\..", cwd)).toBe("C:\\");
+    expect(fullWin32Path("\\Windows", cwd)).toBe("C:\\Windows");
+    expect(fullWin32Path("c:\\windows\\", cwd)).toBe("C:\\windows");
+    expect(fullWin32Path("C:x", cwd)).toBe("C:\\Users\\User\\x");
+    expect(fullWin32Path("d:x", cwd)).toBe("D:\\x");
+    expect(fullWin32Path("a. \\b...", "C:\\")).toBe("C:\\a\\b");
+    expect(fullWin32Path("", "c:")).toBe("C:\\");
+    expect(() => fullWin32Path("\\\\server\\share", cwd)).toThrow(/UNC and device paths are not supported/);
+    expect(() => fullWin32Path("x", "Users")).toThrow(/not a drive path/);
+  });
+
+  it("spell the guest's root filesystem as drive C:", () => {
+    expect(guestToWin32Path("/")).toBe("C:\\");
+    expect(guestToWin32Path("/Users/User/")).toBe("C:\\Users\\User");
+    expect(() => guestToWin32Path("Users")).toThrow(/not absolute/);
+    expect(() => guestToWin32Path("/tmp/a\\b")).toThrow(/holds "\\"/);
+  });
+});
+
+describe("the SOFTWARE hive", () => {
+  const environment = new Environment();
+  environment.set("SystemRoot", "C:\\Windows");
+  const defaultHive = Hive.open(buildHive(readFileSync(SOFTWARE_REG), SOFTWARE_REG));
+  const winlogon = (values: Record<string, [number, string]>) => {
+    const hive = Hive.create();
+    const key = hive.createKey(WINLOGON_KEY);
+    for (const [name, [type, text]] of Object.entries(values)) key.setValue(name, type, encodeString(text));
+    return hive;
+  };
+
+  it("the default one starts userinit, then cmd.exe, and names the product", () => {
+    expect(userinitCommands(defaultHive, environment)).toEqual(["C:\\Windows\\system32\\userinit.exe"]);
+    expect(shellCommand(defaultHive, environment)).toBe("cmd.exe");
+    expect(windowsVersion(defaultHive)).toEqual({ productName: "smss86", currentVersion: "6.1", currentBuildNumber: "7601" });
+    expect(versionLine(windowsVersion(defaultHive))).toBe("smss86 [Version 6.1.7601]");
+  });
+
+  it("Userinit is a comma-separated list whose empty entries are skipped; REG_EXPAND_SZ is expanded", () => {
+    const hive = winlogon({ Userinit: [REG_EXPAND_SZ, " %SystemRoot%\\a.exe /x,, b.exe ,"], Shell: [REG_EXPAND_SZ, " %SystemRoot%\\shell.exe -y "] });
+    expect(userinitCommands(hive, environment)).toEqual(["C:\\Windows\\a.exe /x", "b.exe"]);
+    expect(shellCommand(hive, environment)).toBe("C:\\Windows\\shell.exe -y");
+    expect(userinitCommands(winlogon({ Userinit: [REG_SZ, "%SystemRoot%\\a.exe"] }), environment)).toEqual(["%SystemRoot%\\a.exe"]);
+  });
+
+  it("says which key or value is missing or unusable", () => {
+    const path = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion";
+    expect(() => shellCommand(Hive.create(), environment)).toThrow(`${path}\\Winlogon: the key is missing`);
+    expect(() => shellCommand(winlogon({}), environment)).toThrow(`${path}\\Winlogon\\Shell: missing`);
+    expect(() => shellCommand(winlogon({ Shell: [REG_SZ, "  "] }), environment)).toThrow(`${path}\\Winlogon\\Shell: is empty`);
+    expect(() => userinitCommands(winlogon({ Userinit: [REG_SZ, ", ,"] }), environment)).toThrow(`${path}\\Winlogon\\Userinit: names no program`);
+    const dword = Hive.create();
+    dword.createKey(WINLOGON_KEY).setValue("Shell", REG_DWORD, encodeDword(1));
+    expect(() => shellCommand(dword, environment)).toThrow(`${path}\\Winlogon\\Shell: is REG_DWORD, not REG_SZ or REG_EXPAND_SZ`);
+    expect(() => windowsVersion(Hive.create())).toThrow(`${path}: the key is missing`);
+    const noBuild = Hive.create();
+    noBuild.createKey("Microsoft\\Windows NT\\CurrentVersion").setValue("ProductName", REG_SZ, encodeString("x"));
+    expect(() => windowsVersion(noBuild)).toThrow(`${path}\\CurrentVersion: missing`);
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { REPO_ROOT } from "../emulator/node.ts";
-import { buildSystemHive } from "../images/disk.ts";
+import { buildHive } from "../images/disk.ts";
 import { buildGuestProgram } from "../images/guest.ts";
 import { Hive } from "../src/hive/index.ts";
 import { exportReg } from "../src/regtext/index.ts";
@@ -18,7 +18,7 @@ it("reads, changes, commits and exports the default SYSTEM hive under QuickJS", 
   const run = await runInGuest(
     {
       "/t/hive-rmw.exe": await buildGuestProgram(join(REPO_ROOT, "test", "guest", "hive-rmw.ts")),
-      "/t/SYSTEM": buildSystemHive(readFileSync(regFile), regFile),
+      "/t/SYSTEM": buildHive(readFileSync(regFile), regFile),
     },
     [{ argv: ["/t/hive-rmw.exe", "/t/SYSTEM", "/t/exported"] }],
   );

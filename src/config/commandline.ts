@@ -1,6 +1,7 @@
-// smss's command-line syntax for BootExecute (and the subsystems): tokens split at characters up to and
+// Command lines. smss's syntax for BootExecute (and the subsystems): tokens split at characters up to and
 // including space; leading keywords `autocheck`, `async`, `debug`; then the image, with `.exe` added when
-// it has no extension; the rest are its arguments.
+// it has no extension; the rest are its arguments. Win32 programs' syntax (a Shell value, a command typed in
+// cmd): arguments split as the C runtime splits them for main().
 
 export interface SmssCommand {
   /** The line as written. */
@@ -49,6 +50,63 @@ export function parseSmssCommand(line: string): SmssCommand {
   }
   const image = tokens.shift();
   if (image === undefined) throw new CommandLineError(line, "names no program");
+  return { line, ...flags, image: withExeExtension(image), args: tokens };
+}
+
+/** An image named without an extension gets `.exe`, as smss and CreateProcess add it. */
+export function withExeExtension(image: string): string {
   const base = image.slice(image.lastIndexOf("\\") + 1);
-  return { line, ...flags, image: base.includes(".") ? image : image + ".exe", args: tokens };
+  return base.includes(".") ? image : image + ".exe";
+}
+
+/**
+ * A Win32 command line split into arguments as the C runtime does for main() (msvcrt since 2008): white
+ * space (space, tab) separates arguments outside double quotes; a quote toggles quoting and is dropped;
+ * inside quotes, "" is a literal quote; 2n backslashes before a quote are n backslashes (and the quote
+ * counts), 2n+1 are n backslashes and a literal quote; other backslashes are literal. `""` is an empty
+ * argument.
+ */
+export function splitWin32CommandLine(line: string): string[] {
+  const args: string[] = [];
+  let current = "";
+  let started = false;
+  let quoted = false;
+  for (let at = 0; at < line.length; at++) {
+    const char = line[at];
+    if (char === "\\") {
+      let end = at;
+      while (line[end] === "\\") end++;
+      const count = end - at;
+      if (line[end] === '"') {
+        current += "\\".repeat(count >> 1);
+        if (count % 2 === 1) {
+          current += '"';
+          at = end;
+        } else {
+          at = end - 1;
+        }
+      } else {
+        current += "\\".repeat(count);
+        at = end - 1;
+      }
+      started = true;
+    } else if (char === '"') {
+      if (quoted && line[at + 1] === '"') {
+        current += '"';
+        at++;
+      } else {
+        quoted = !quoted;
+      }
+      started = true;
+    } else if (!quoted && (char === " " || char === "\t")) {
+      if (started) args.push(current);
+      current = "";
+      started = false;
+    } else {
+      current += char;
+      started = true;
+    }
+  }
+  if (started) args.push(current);
+  return args;
 }

@@ -109,3 +109,54 @@ export function ntObjectPath(ntPath: string): string {
   }
   return components.length === 0 ? NT_ROOT_GUEST : `${NT_ROOT_GUEST}/${components.join("/")}`;
 }
+
+/**
+ * A Win32 path made absolute against a current directory (`C:\Users\User`), as GetFullPathName does for
+ * drive paths: `\` and `/` both separate; `C:\x` is absolute; `\x` is on the current directory's drive; `C:x`
+ * is relative to the current directory when that is on the same drive, else to the drive's root (no
+ * per-drive current directories are kept); anything else is relative to the current directory. "." is
+ * dropped, ".." climbs but never above the drive's root, and trailing dots and spaces are dropped from each
+ * component (`a.` names `a`). UNC paths (`\\server\share`) and a current directory that is not a drive path
+ * are refused. The drive letter comes back upper-case; the result is `C:\` or `C:\a\b`.
+ */
+export function fullWin32Path(path: string, currentDirectory: string): string {
+  if (!isDrive(currentDirectory.slice(0, 2)) || (currentDirectory.length > 2 && !isSeparator(currentDirectory.charCodeAt(2)))) {
+    throw new NtPathError(currentDirectory, "the current directory is not a drive path like C:\\x");
+  }
+  if (isSeparator(path.charCodeAt(0)) && isSeparator(path.charCodeAt(1))) throw new NtPathError(path, "UNC and device paths are not supported");
+  const currentDrive = currentDirectory.slice(0, 2).toUpperCase();
+  let drive = currentDrive;
+  let rest = path;
+  let base = currentDirectory.slice(2);
+  if (isDrive(path.slice(0, 2))) {
+    drive = path.slice(0, 2).toUpperCase();
+    rest = path.slice(2);
+    if (drive !== currentDrive) base = "";
+  }
+  if (isSeparator(rest.charCodeAt(0))) base = "";
+  const components: string[] = [];
+  for (const part of `${base}\\${rest}`.split(/[\\/]/)) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      components.pop();
+      continue;
+    }
+    let end = part.length;
+    while (end > 0 && (part.charCodeAt(end - 1) === 0x2e || part.charCodeAt(end - 1) === 0x20)) end--;
+    if (end > 0) components.push(part.slice(0, end));
+  }
+  return `${drive}\\${components.join("\\")}`;
+}
+
+function isSeparator(code: number): boolean {
+  return code === 0x5c || code === 0x2f;
+}
+
+/** A guest path on the boot volume (the guest's root filesystem, C:) as a Win32 path: `/Users/User` → `C:\Users\User`. */
+export function guestToWin32Path(guestPath: string): string {
+  if (!guestPath.startsWith("/")) throw new NtPathError(guestPath, "not absolute");
+  const components = guestPath.split("/").filter((part) => part !== "");
+  const backslashed = components.find((part) => part.includes("\\"));
+  if (backslashed !== undefined) throw new NtPathError(guestPath, `component ${JSON.stringify(backslashed)} holds "\\", which a Win32 path cannot spell`);
+  return `C:\\${components.join("\\")}`;
+}
