@@ -1,10 +1,11 @@
-// Where a command line's image is, searched the way smss (and CreateProcess, for a name without a path)
-// searches: the Path variable's directories, then \SystemRoot\System32.
+// Finding a program to start the way smss does (BootExecute, ExecPgm) and userinit does for the Shell:
+// along Path, then in \SystemRoot\System32.
 import * as sys from "sys";
 import type { Environment } from "../../src/config/environment.ts";
 import { NtPathError, ntObjectPath } from "../../src/ntpath/index.ts";
 
-function exists(guestPath: string): boolean {
+/** Whether a regular file is at guestPath (following links); anything that cannot be stat'ed is not one. */
+export function isRegularFile(guestPath: string): boolean {
   try {
     return (sys.stat(guestPath).mode & sys.S_IFMT) === sys.S_IFREG;
   } catch {
@@ -22,7 +23,7 @@ export function findImage(image: string, environment: Environment): string | und
   for (const candidate of candidates) {
     try {
       const guestPath = ntObjectPath(candidate);
-      if (exists(guestPath)) return guestPath;
+      if (isRegularFile(guestPath)) return guestPath;
     } catch (error) {
       if (!(error instanceof NtPathError)) throw error;
     }
