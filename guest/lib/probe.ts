@@ -7,13 +7,27 @@ import { encodeEvent, type Phase, type PhaseStatus } from "../../src/events/inde
 const PROBE_DEVICE = "/dev/ttyS1";
 const startedAt = sys.monotonicMs();
 let probeFd = -1;
+/**
+ * The probe line is root's (mode 0600): a process running as a logged-on user (its shell and what that
+ * starts) may not open it. Such a process has no events to report as the system; it goes on without them.
+ */
+let probeDenied = false;
 
 export function millisecondsSinceStart(): number {
   return Math.round(sys.monotonicMs() - startedAt);
 }
 
 export function report(phase: Phase, status: PhaseStatus, data?: object): void {
-  if (probeFd < 0) probeFd = sys.open(PROBE_DEVICE, sys.O_WRONLY | sys.O_NOCTTY, 0);
+  if (probeDenied) return;
+  if (probeFd < 0) {
+    try {
+      probeFd = sys.open(PROBE_DEVICE, sys.O_WRONLY | sys.O_NOCTTY, 0);
+    } catch (error) {
+      if (!(error instanceof sys.SysError && error.code === "EACCES")) throw error;
+      probeDenied = true;
+      return;
+    }
+  }
   sys.write(probeFd, encodeEvent({ t: Math.round(sys.monotonicMs()), phase, status, ...(data ? { data: data as Record<string, unknown> } : {}) }));
 }
 

@@ -4,6 +4,16 @@
 export class Environment {
   private readonly entries = new Map<string, { name: string; value: string }>();
 
+  /** From execve's "NAME=value" strings; a name may begin with "=" (Windows' per-drive "=C:" variables). */
+  static fromEnvp(envp: readonly string[]): Environment {
+    const environment = new Environment();
+    for (const entry of envp) {
+      const equals = entry.indexOf("=", 1);
+      if (equals > 0) environment.set(entry.slice(0, equals), entry.slice(equals + 1));
+    }
+    return environment;
+  }
+
   get(name: string): string | undefined {
     return this.entries.get(name.toUpperCase())?.value;
   }
