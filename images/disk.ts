@@ -47,6 +47,7 @@ const SYSTEM32_PROGRAMS: Record<string, { entry: string; runtime: "embedded" | "
   "lsass.exe": { entry: "guest/system32/lsass.ts", runtime: "system" },
   "winlogon.exe": { entry: "guest/system32/winlogon.ts", runtime: "system" },
   "userinit.exe": { entry: "guest/system32/userinit.ts", runtime: "system" },
+  "cmd.exe": { entry: "guest/system32/cmd.ts", runtime: "system" },
 };
 /** A fixed time on every file, so the same sources give the same image. */
 const IMAGE_TIME = new Date(Date.UTC(2026, 0, 1));

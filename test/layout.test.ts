@@ -6,6 +6,7 @@ import { expect, it } from "vitest";
 import { REPO_ROOT } from "../emulator/node.ts";
 
 const BROWSER_ENTRIES = [
+  "src/cmd/format.ts",
   "src/events/index.ts",
   "src/hive/index.ts",
   "src/ntpath/index.ts",

@@ -23,6 +23,11 @@ export class Environment {
     this.entries.set(key, { name: this.entries.get(key)?.name ?? name, value });
   }
 
+  /** Whether the variable was there to remove. */
+  delete(name: string): boolean {
+    return this.entries.delete(name.toUpperCase());
+  }
+
   /** In the order first set. */
   list(): { name: string; value: string }[] {
     return [...this.entries.values()].map((entry) => ({ ...entry }));
@@ -35,9 +40,9 @@ export class Environment {
 
   /**
    * %NAME% replaced by the variable's value, as RtlExpandEnvironmentStrings does: an unknown name, or a
-   * lone %, stays as written.
+   * lone %, stays as written. `dynamic` answers for names that are not set (cmd's %ERRORLEVEL%, %CD%).
    */
-  expand(text: string): string {
+  expand(text: string, dynamic?: (name: string) => string | undefined): string {
     let out = "";
     let at = 0;
     for (;;) {
@@ -45,7 +50,8 @@ export class Environment {
       if (open < 0) return out + text.slice(at);
       const close = text.indexOf("%", open + 1);
       if (close < 0) return out + text.slice(at);
-      const value = close > open + 1 ? this.get(text.slice(open + 1, close)) : undefined;
+      const name = text.slice(open + 1, close);
+      const value = close > open + 1 ? (this.get(name) ?? dynamic?.(name)) : undefined;
       if (value === undefined) {
         out += text.slice(at, close);
         at = close;

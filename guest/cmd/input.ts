@@ -1,0 +1,85 @@
+// cmd's input: lines from standard input, which may be a terminal (in canonical mode: the kernel edits the
+// line and a read returns one), a regular file or a pipe. cmd reads no further than the line it runs, so
+// that the programs it starts read the input after it, as Windows' cmd leaves it to them: from a file it
+// reads a block and seeks back to the end of the line; from a pipe, which cannot seek, a byte at a time.
+// Ctrl-C at a terminal sends SIGINT to cmd and the program it waits for: the program ends, cmd does not (it
+// takes SIGINT on a signalfd) and drops the line being typed.
+import * as sys from "sys";
+import { decodeUtf8 } from "../../src/hive/index.ts";
+
+const BLOCK = 4096;
+const NEWLINE = 0x0a;
+
+export type InputKind = "terminal" | "file" | "stream";
+
+export class LineReader {
+  readonly kind: InputKind;
+  private readonly interrupts: number;
+  /** Bytes of a line read so far (a terminal's or a file's line may take several reads). */
+  private pending: number[] = [];
+
+  constructor(private readonly fd: number) {
+    const type = sys.fstat(fd).mode & sys.S_IFMT;
+    this.kind = type === sys.S_IFREG ? "file" : type === sys.S_IFCHR && isTerminal(fd) ? "terminal" : "stream";
+    this.interrupts = sys.signalfd([sys.SIGINT]);
+  }
+
+  /** Forgets Ctrl-C presses that came while a program ran: that program took them. */
+  dropInterrupts(): void {
+    while (sys.poll([{ fd: this.interrupts, events: sys.POLLIN }], 0)[0] !== 0) sys.read(this.interrupts, 128);
+  }
+
+  /**
+   * The next line without its line end (CR LF or LF); "interrupted" when Ctrl-C dropped the line being
+   * typed; undefined at the end of input (a last line without a line end is still a line).
+   */
+  readLine(): string | "interrupted" | undefined {
+    for (;;) {
+      const [input, interrupt] = sys.poll(
+        [
+          { fd: this.fd, events: sys.POLLIN },
+          { fd: this.interrupts, events: sys.POLLIN },
+        ],
+        -1,
+      );
+      if (interrupt !== 0) {
+        sys.read(this.interrupts, 128);
+        this.pending = [];
+        return "interrupted";
+      }
+      if (input === 0) continue;
+      const chunk = sys.read(this.fd, this.kind === "stream" ? 1 : BLOCK);
+      if (chunk.length === 0) {
+        if (this.pending.length === 0) return undefined;
+        return this.take(this.pending.length);
+      }
+      const newline = chunk.indexOf(NEWLINE);
+      const used = newline < 0 ? chunk : chunk.subarray(0, newline + 1);
+      for (const byte of used) this.pending.push(byte);
+      if (newline < 0) continue;
+      if (this.kind === "file" && newline + 1 < chunk.length) sys.lseek(this.fd, newline + 1 - chunk.length, sys.SEEK_CUR);
+      return this.take(this.pending.length - 1);
+    }
+  }
+
+  private take(length: number): string {
+    const end = length > 0 && this.pending[length - 1] === 0x0d ? length - 1 : length;
+    const line = decodeUtf8(new Uint8Array(this.pending.slice(0, end)));
+    this.pending = [];
+    return line;
+  }
+}
+
+/**
+ * Whether fd is a terminal. Turning echo and line editing on says so (ENOTTY otherwise) and is needed
+ * anyway: whoever had the terminal before (winlogon reading a password) may have left them off.
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    sys.setTerminalMode(fd, true, true);
+    return true;
+  } catch (error) {
+    if (error instanceof sys.SysError && error.code === "ENOTTY") return false;
+    throw error;
+  }
+}
