@@ -53,6 +53,15 @@ describe("the environment", () => {
     expect(environment.expand("%SYSTEMROOT%\\system32;%NOPE%;100%;%%;%SystemRoot%")).toBe("C:\\Windows\\system32;%NOPE%;100%;%%;C:\\Windows");
     expect(environment.toEnvp()).toEqual(["SystemRoot=C:\\Windows"]);
   });
+
+  it("comes from execve's strings, loses variables, and asks `dynamic` for names it does not have", () => {
+    const environment = Environment.fromEnvp(["Path=C:\\a;C:\\b", "=C:=C:\\Users", "EMPTY=", "garbage", "X=a=b"]);
+    expect(environment.toEnvp()).toEqual(["Path=C:\\a;C:\\b", "=C:=C:\\Users", "EMPTY=", "X=a=b"]);
+    expect(environment.delete("path")).toBe(true);
+    expect(environment.delete("path")).toBe(false);
+    const dynamic = (name: string) => (name.toUpperCase() === "ERRORLEVEL" ? "9009" : undefined);
+    expect(environment.expand("%errorlevel% %X% %NOPE% %PATH%", dynamic)).toBe("9009 a=b %NOPE% %PATH%");
+  });
 });
 
 describe("smss command lines", () => {
