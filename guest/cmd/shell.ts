@@ -74,10 +74,10 @@ export class Shell {
   }
 
   private runProgram(argv: string[]): void {
-    const [name] = argv;
-    const image = name === undefined ? undefined : this.findProgram(name);
+    const [name = ""] = argv;
+    const image = name === "" ? undefined : this.findProgram(name);
     if (image === undefined) {
-      sys.write(2, `'${name ?? ""}' is not recognized as an internal or external command,\noperable program or batch file.\n`);
+      sys.write(2, `'${name}' is not recognized as an internal or external command,\noperable program or batch file.\n`);
       this.errorLevel = NOT_RECOGNIZED;
       return;
     }

@@ -3,7 +3,7 @@
 import { Hive, HiveError, readBaseBlock } from "../../src/hive/index.ts";
 import { GuestHiveStorage } from "./hive-storage.ts";
 
-export const SOFTWARE_HIVE_PATH = "/Windows/System32/config/SOFTWARE";
+const SOFTWARE_HIVE_PATH = "/Windows/System32/config/SOFTWARE";
 const SOFTWARE_HIVE_NAME = "\\SystemRoot\\System32\\config\\SOFTWARE";
 
 /** A missing hive is a HiveError "not-found"; one the caller may not read, a SysError; a damaged one, a HiveError. */
