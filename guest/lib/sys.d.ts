@@ -141,6 +141,11 @@ declare module "sys" {
    * children started by spawn() do not inherit the block.
    */
   export function signalfd(signals: readonly number[]): number;
+  /**
+   * fork(2): returns the child's pid in the parent and 0 in the child, which goes on from here with a copy of
+   * everything (descriptors included; the signal mask too, so a blocked SIGCHLD stays blocked).
+   */
+  export function fork(): number;
   export function getpid(): number;
   export function getppid(): number;
   export function exit(code?: number): never;

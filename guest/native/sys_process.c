@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/signalfd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -324,6 +325,19 @@ static JSValue sys_signalfd(JSContext *ctx, JSValueConst this_value, int argc, J
     return JS_NewInt32(ctx, fd);
 }
 
+/* fork(2): the whole process, its JavaScript state included, copied on write. smss copies itself this way for
+ * each session: no new runtime, context or bytecode to load (the exec of a fresh smss.exe cost ~1e7 guest
+ * instructions). C's buffered output is written out first, or both processes would write it. */
+static JSValue sys_fork(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
+{
+    (void)this_value, (void)argc, (void)argv;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return sys_throw_errno(ctx, "fork", NULL, errno);
+    return JS_NewInt32(ctx, pid);
+}
+
 static JSValue sys_getpid(JSContext *ctx, JSValueConst this_value, int argc, JSValueConst *argv)
 {
     (void)this_value, (void)argc, (void)argv;
@@ -356,6 +370,7 @@ const JSCFunctionListEntry sys_process_functions[] = {
     INT_CONSTANT(POLLERR),
     INT_CONSTANT(POLLHUP),
     INT_CONSTANT(POLLNVAL),
+    JS_CFUNC_DEF("fork", 0, sys_fork),
     JS_CFUNC_DEF("getpid", 0, sys_getpid),
     JS_CFUNC_DEF("getppid", 0, sys_getppid),
     JS_CFUNC_DEF("exit", 1, sys_exit),

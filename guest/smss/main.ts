@@ -1,12 +1,10 @@
 // smss.exe: the Session Manager, PID 1 of the guest. Each phase is a module; they run in this order (the
 // reference's Windows 7 order, §2), and any failure ends in a STOP screen (smss must never exit). Then it
-// stays resident and starts the sessions (sessions.ts). Started as `smss.exe <session id>` it is the
-// master's copy for that session instead (session-copy.ts).
+// stays resident and starts the sessions (sessions.ts), each through a copy of itself (session-copy.ts).
 import * as sys from "sys";
 import { guestToNtPath } from "../../src/ntpath/index.ts";
 import { bugcheck, setAutoReboot, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { crashAutoReboot, readSessionConfig } from "../../src/config/sessions.ts";
-import { isSessionCopy, runSessionCopy } from "./session-copy.ts";
 import { SessionManager } from "./sessions.ts";
 import { recordBoot } from "./bootlog.ts";
 import { runBootExecute } from "./bootexecute.ts";
@@ -27,7 +25,6 @@ import { SmApiServer } from "./smapi.ts";
 import { SCENARIO_POINT_SWITCH } from "../../src/events/index.ts";
 
 function main(): never {
-  if (isSessionCopy(sys.argv)) runSessionCopy(parseInt(sys.argv[1], 16));
   const pid = sys.getpid();
   const image = sys.argv[0] ?? "";
   say(`smss: Session Manager starting as pid ${pid} (${image})`);

@@ -1,30 +1,25 @@
-// The copy of smss the master starts for one session (`smss.exe 00000001`, as Windows names its copies by
-// session id): it joins the session in win32k (creating it unless it is session 0, which the kmode phase
-// made), starts the Required subsystems one by one and waits until each has connected to \SmApiPort (the
-// master answers when it has; session 0 waits without a limit, others 60 s), starts the initial command,
-// tells the master what it started and exits. Its children then belong to the master, which watches them.
+// The copy of smss the master makes for one session (a fork: it starts with the master's plan for the
+// session in hand): it joins the session in win32k (creating it unless it is session 0, which the kmode
+// phase made), starts the Required subsystems one by one and waits until each has connected to \SmApiPort
+// (the master answers when it has; session 0 waits without a limit, others 60 s), starts the initial
+// command, tells the master what it started and exits. Its children then belong to the master, which
+// watches them.
 import * as sys from "sys";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
-import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, NtStatus, SM_API_PORT, type SessionCopyMessage, type SmReply } from "../../src/smapi/index.ts";
+import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, NtStatus, SM_API_PORT, type SessionCopyMessage, type SessionPlan, type SmReply } from "../../src/smapi/index.ts";
 import { startProcess } from "../lib/processes.ts";
 import { attachProcess, createSession } from "../lib/win32k.ts";
 import { say } from "./console.ts";
 
-export function isSessionCopy(argv: readonly string[]): boolean {
-  return argv.length === 2 && /^[0-9a-f]{8}$/.test(argv[1]);
-}
-
 class SessionCopyError extends Error {}
 
-export function runSessionCopy(sessionId: number): never {
-  const port = sys.connectPort(ntObjectPath(SM_API_PORT));
+export function runSessionCopy(sessionId: number, plan: SessionPlan, environment: string[]): never {
+  let port = -1;
   try {
-    const { plan } = ask(port, { kind: "session-plan", sessionId });
-    if (plan === undefined) throw new SessionCopyError("the master sent no plan");
+    port = sys.connectPort(ntObjectPath(SM_API_PORT));
     if (sessionId !== 0) createSession(sessionId);
     attachProcess(sys.getpid(), sessionId);
     const childExits = sys.signalfd([sys.SIGCHLD]);
-    const environment = sys.environ();
     const subsystems: { name: string; pid: number }[] = [];
     for (const subsystem of plan.subsystems) {
       const pid = startProcess(subsystem.image, [subsystem.image, ...subsystem.args], environment);
@@ -53,7 +48,7 @@ export function runSessionCopy(sessionId: number): never {
     const reason = error instanceof Error ? error.message : String(error);
     say(`smss (session ${sessionId}): ${reason}`);
     try {
-      ask(port, { kind: "session-failed", sessionId, reason });
+      if (port >= 0) ask(port, { kind: "session-failed", sessionId, reason });
     } finally {
       sys.exit(1);
     }

@@ -2,7 +2,8 @@
 // Vista model: a copy of smss for session 0 starts csrss and wininit there, then a copy for session 1 starts
 // csrss and winlogon. NT5 model: one copy for session 0 starts csrss and winlogon (XP ran both in smss itself;
 // a copy gives the same processes and sessions with one code path). StartCsr starts further sessions the
-// same way. Each copy (session-copy.ts) asks the master for its plan, waits until each subsystem has
+// same way. Each copy (session-copy.ts, a fork of this process: Windows starts smss.exe again, but a fork is
+// the same program for a tenth of the cost) starts the session's subsystems, waits until each has
 // connected here, starts the initial command, reports the pids and exits; its children are then this
 // process's (the kernel gives orphans to PID 1), so the master reaps them and knows how each ended:
 // - a critical process (csrss in the Vista model, and whoever asked: wininit) → STOP 0xEF CRITICAL_PROCESS_DIED;
@@ -13,11 +14,12 @@ import * as sys from "sys";
 import type { Environment } from "../../src/config/environment.ts";
 import { parseSmssCommand } from "../../src/config/commandline.ts";
 import type { SessionConfig } from "../../src/config/sessions.ts";
-import type { SessionData } from "../../src/events/index.ts";
+import type { ProcessStartData, SessionData } from "../../src/events/index.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { encodeMessage, MAX_MESSAGE_BYTES, NtStatus, SmApiNumber, type SessionCopyMessage, type SessionPlan, type SmReply } from "../../src/smapi/index.ts";
 import { report } from "../lib/probe.ts";
-import { reportExit, startProcess } from "../lib/processes.ts";
+import { reportExit } from "../lib/processes.ts";
+import { runSessionCopy } from "./session-copy.ts";
 import { destroySession, sessionTable } from "../lib/win32k.ts";
 import { findImage } from "../lib/image-search.ts";
 import { bugcheck, CRITICAL_PROCESS_DIED, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
@@ -122,8 +124,6 @@ export class SessionManager {
     const copy = this.copies.get(pid);
     if (copy === undefined || copy.sessionId !== message.sessionId) return { status: NtStatus.ACCESS_DENIED };
     switch (message.kind) {
-      case "session-plan":
-        return { status: NtStatus.SUCCESS, plan: copy.plan };
       case "await-subsystem":
         if (this.subsystemsBySession.get(copy.sessionId)?.some((s) => s.name.toUpperCase() === message.subsystem.toUpperCase())) return { status: NtStatus.SUCCESS };
         this.awaiting.push({ fd, sessionId: copy.sessionId, subsystem: message.subsystem });
@@ -173,7 +173,9 @@ export class SessionManager {
       this.send(requester, { status: NtStatus.OBJECT_NAME_NOT_FOUND });
       return;
     }
-    const pid = startProcess(this.smssImage, [this.smssImage, sessionId.toString(16).padStart(8, "0")], this.environment.toEnvp());
+    const pid = sys.fork();
+    if (pid === 0) runSessionCopy(sessionId, plan, this.environment.toEnvp());
+    report("process", "start", { pid, parent: sys.getpid(), image: this.smssImage, uid: 0 } satisfies ProcessStartData);
     this.copies.set(pid, { sessionId, plan, finished: false, ...(requester === undefined ? {} : { requester }) });
   }
 

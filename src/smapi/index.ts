@@ -46,12 +46,11 @@ export interface SubsystemConnect {
 
 /**
  * smss86's own messages between the master smss and the copy of itself it starts for a session (Windows
- * hands its copy the same facts through the copy's command line and duplicated handles): the copy asks
- * for the session's plan, waits for each subsystem to connect, then reports what the master must watch.
+ * uses its private LPC messages and duplicated handles): the copy waits for each subsystem to connect,
+ * then reports what the master must watch, or why the session could not start.
  * `critical` makes the caller a critical process (RtlSetProcessIsCritical): its end stops the machine.
  */
 export type SessionCopyMessage =
-  | { kind: "session-plan"; sessionId: number }
   | { kind: "await-subsystem"; sessionId: number; subsystem: string }
   | { kind: "session-started"; sessionId: number; subsystems: { name: string; pid: number }[]; initialCommand?: { image: string; pid: number } }
   | { kind: "session-failed"; sessionId: number; reason: string }
@@ -80,8 +79,6 @@ export interface SmReply {
   csrssPid?: number;
   initialCommandPid?: number;
   pid?: number;
-  /** session-plan: what the copy is to start. */
-  plan?: SessionPlan;
 }
 
 /** A message that cannot be served: the status to answer with and why (for the log). */
@@ -154,8 +151,6 @@ function checkRequestOrCopyMessage(message: Record<string, unknown>): SessionCop
   switch (message.kind) {
     case undefined:
       return checkRequest(message);
-    case "session-plan":
-      return { kind: "session-plan", sessionId: sessionIdField(message) };
     case "await-subsystem":
       return { kind: "await-subsystem", sessionId: sessionIdField(message), subsystem: stringField(message, "subsystem", 64) };
     case "critical":
@@ -227,25 +222,5 @@ export function decodeReply(bytes: Uint8Array): SmReply {
   for (const field of ["sessionId", "csrssPid", "initialCommandPid", "pid"] as const) {
     if (typeof message[field] === "number") reply[field] = message[field] as number;
   }
-  if (message.plan !== undefined) reply.plan = checkPlan(message.plan);
   return reply;
-}
-
-
-function checkCommand(value: unknown): { image: string; args: string[] } {
-  if (typeof value !== "object" || value === null) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a command is an object");
-  const fields = value as Record<string, unknown>;
-  const args = fields.args;
-  if (!Array.isArray(args) || !args.every((arg) => typeof arg === "string")) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "args must be strings");
-  return { image: stringField(fields, "image", 1024), args: args as string[] };
-}
-
-function checkPlan(value: unknown): SessionPlan {
-  if (typeof value !== "object" || value === null) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a plan is an object");
-  const fields = value as Record<string, unknown>;
-  if (!Array.isArray(fields.subsystems)) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "a plan lists its subsystems");
-  const subsystems = fields.subsystems.map((entry: unknown) => ({ ...checkCommand(entry), name: stringField(entry as Record<string, unknown>, "name", 64) }));
-  const timeout = fields.subsystemTimeoutMs;
-  if (typeof timeout !== "number" || !(timeout === -1 || timeout > 0)) throw new SmMessageError(NtStatus.INVALID_PARAMETER, "subsystemTimeoutMs must be -1 or positive");
-  return { subsystems, ...(fields.initialCommand === undefined ? {} : { initialCommand: checkCommand(fields.initialCommand) }), subsystemTimeoutMs: timeout };
 }
