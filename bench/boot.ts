@@ -47,17 +47,9 @@ export async function benchBoot(): Promise<Record<string, unknown>> {
       memoryMiB,
       initialState: state,
     });
-    // Running means the restored smss answers a command typed on its console.
-    const answered = new Promise<void>((resolve) => {
-      const off = machine.onConsole(() => {
-        if (machine.console.includes("smss86 Session Manager on")) {
-          off();
-          resolve();
-        }
-      });
-    });
-    machine.sendConsole("ver\n");
-    await answered;
+    // Running means the restored smss answers a command on its control line.
+    machine.sendProbe(new TextEncoder().encode("ver\n"));
+    await machine.waitFor("smss's answer", (e) => e.phase === "command", TIMEOUT_MS);
     restoreMs.push(performance.now() - t0);
     await machine.stop();
   }

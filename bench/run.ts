@@ -1,8 +1,9 @@
-// `npm run bench [boot|phases|scenarios|processes|hive|fuzz]`: every benchmark (or one), printed as tables. Figures are medians of several
+// `npm run bench [boot|phases|logon|scenarios|processes|hive|fuzz]`: every benchmark (or one), printed as tables. Figures are medians of several
 // runs; a pair is printed as "ours / theirs".
 import { benchBoot } from "./boot.ts";
 import { benchHive } from "./hive.ts";
 import { benchHiveFuzz } from "./hive-fuzz.ts";
+import { benchLogon } from "./logon.ts";
 import { benchPhases } from "./phases.ts";
 import { benchProcesses } from "./processes.ts";
 import { benchScenarios } from "./scenarios.ts";
@@ -10,6 +11,7 @@ import { benchScenarios } from "./scenarios.ts";
 const suites: [string, () => Promise<Record<string, unknown>>][] = [
   ["boot", benchBoot],
   ["phases", benchPhases],
+  ["logon", benchLogon],
   ["scenarios", benchScenarios],
   ["processes", benchProcesses],
   ["hive", benchHive],

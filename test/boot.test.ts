@@ -61,10 +61,10 @@ describe("boot from the default disk", () => {
     expect(viaMtools).toBe(log);
   });
 
-  it("answers on the console and ends in a STOP screen when asked to crash", async () => {
-    await machine.type("crash\n");
+  it("answers on the control line and ends in a STOP screen when asked to crash", async () => {
+    await machine.command("crash");
     const outcome = await machine.waitForEnd();
-    expect(outcome).toMatchObject({ kind: "stop", code: 0xc000021a, reason: "crash requested on the console" });
+    expect(outcome).toMatchObject({ kind: "stop", code: 0xc000021a, reason: "crash requested on the control line" });
     expect(machine.console).toMatch(/\*\*\* STOP: 0xC000021A \(0x00000000,0x00000000,0x00000000,0x00000000\)/);
   });
 });
@@ -126,16 +126,17 @@ describe("boot variants", () => {
     expect(json.phases.map((p: { phase: string }) => p.phase)).not.toContain("ready");
   }, 120_000);
 
-  it("takes console commands piped into `smss86 boot` and ends when the guest powers off", () => {
+  it("takes a logon and shell commands piped into `smss86 boot` and ends when the guest powers off", () => {
     const result = spawnSync(process.execPath, ["bin/smss86.cjs", "boot", "--timeout", "60"], {
       cwd: REPO_ROOT,
-      input: "ver\nshutdown\n",
+      input: "User\npassword\nver\nshutdown\n",
       stdio: ["pipe", "pipe", "pipe"],
       timeout: 120_000,
     });
     expect(result.status, result.stderr.toString()).toBe(0);
-    expect(result.stdout.toString()).toMatch(/smss86 Session Manager on Linux 6\.1\.\d+ \(i686\)/);
-    expect(result.stdout.toString()).toMatch(/smss: syncing disks and powering off/);
+    expect(result.stdout.toString()).toMatch(/User name: User\r?\nPassword: \r?\n/);
+    expect(result.stdout.toString()).toMatch(/smss86 \[Version 6\.1\.7601\]/);
+    expect(result.stdout.toString()).toMatch(/Windows is shutting down/);
     expect(result.stderr.toString()).toMatch(/result: +the guest powered off/);
   });
 });

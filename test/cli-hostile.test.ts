@@ -29,7 +29,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureDefaultDisk } from "../images/disk.ts";
 import { Hive } from "../src/hive/index.ts";
-import { PHASES } from "../src/events/index.ts";
+import { BOOT_MILESTONES } from "../src/events/index.ts";
 import { edgeDir, realHivePath, repoRoot, tempDir } from "./hive-helpers.ts";
 import { loadFuzzCorpus, mutatedPrimaries } from "./hive-fuzz.ts";
 
@@ -226,7 +226,7 @@ const bootCases: HostileCase[] = [
   { title: "--timeout 0", setup: () => ({ args: ["boot", "--timeout", "0"] }), status: 2, stderr: /--timeout takes seconds from 0\.001 to 2147483/ },
   { title: "--timeout -5", setup: () => ({ args: ["boot", "--timeout=-5"] }), status: 2, stderr: /--timeout takes seconds from 0\.001 to 2147483/ },
   { title: "--timeout Infinity", setup: () => ({ args: ["boot", "--timeout", "Infinity"] }), status: 2, stderr: /--timeout takes seconds/ },
-  { title: "--until an unknown phase", setup: () => ({ args: ["boot", "--until", "nope"] }), status: 2, stderr: new RegExp(`^smss86 boot: option '--until <EVENT>' argument 'nope' is invalid\\. Allowed choices are ${PHASES.join(", ")}\\.`) },
+  { title: "--until an unknown phase", setup: () => ({ args: ["boot", "--until", "nope"] }), status: 2, stderr: new RegExp(`^smss86 boot: option '--until <EVENT>' argument 'nope' is invalid\\. Allowed choices are ${BOOT_MILESTONES.join(", ")}\\.`) },
   { title: "a misspelt option: one line with the suggestion", setup: () => ({ args: ["boot", "--untl", "ready"] }), status: 2, stderr: /^smss86 boot: unknown option '--untl' \(Did you mean --until\?\)/ },
 ];
 

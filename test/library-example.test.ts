@@ -1,5 +1,5 @@
-// A test of your own against the machine: boot with a changed SYSTEM hive and a file, watch a phase, type
-// on the console, expect a STOP, read the file back.
+// A test of your own against the machine: boot with a changed SYSTEM hive and a file, watch a phase, log on
+// and type in the shell, crash it through smss's control line, expect a STOP, read the file back.
 import { afterEach, expect, it } from "vitest";
 import { bootMachine, type BootedMachine } from "smss86";
 
@@ -22,9 +22,10 @@ it("a BootExecute program that is missing is skipped, and the boot goes on", asy
   });
   const bootExecute = await machine.waitForPhase("boot-execute");
   expect(bootExecute.data!.commands).toContainEqual(expect.objectContaining({ line: "none", skipped: expect.stringMatching(/not found/) }));
+  expect((await machine.logon("User", "password")).status).toBe("done");
   await machine.type("ver\n");
-  await machine.waitForConsole(/smss86 Session Manager on Linux/);
-  await machine.type("crash\n");
-  expect(await machine.expectStop()).toMatchObject({ code: 0xc000021a, reason: "crash requested on the console" });
+  await machine.waitForConsole(/smss86 \[Version 6\.1\.7601\]/);
+  await machine.command("crash");
+  expect(await machine.expectStop()).toMatchObject({ code: 0xc000021a, reason: "crash requested on the control line" });
   expect(new TextDecoder().decode(machine.readFile("/Temp/note.txt"))).toBe("hello");
 });

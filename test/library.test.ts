@@ -30,25 +30,27 @@ describe("a machine booted with a whole SYSTEM hive as .reg text", () => {
     expect(new TextDecoder().decode(machine.readFile("/Temp/given.txt"))).toBe("given");
   });
 
-  it("types on the console and waits for the answer", async () => {
-    await machine.waitForConsole(/Type "help" for commands/);
+  it("logs on, types in the shell and waits for the answer; asks smss on its control line", async () => {
+    expect(await machine.logon("User", "password")).toEqual({ status: "done", data: { sessionId: 1, user: "User", uid: 1000 } });
     const before = machine.console.length;
     await machine.type("ver\n");
-    const text = await machine.waitForConsole(/smss86 Session Manager on Linux 6\.1\.\d+/, { from: before });
-    expect(text.slice(before)).toMatch(/ver[\s\S]*smss86 Session Manager on Linux/);
+    const text = await machine.waitForConsole(/smss86 \[Version 6\.1\.7601\]/, { from: before });
+    expect(text.slice(before)).toMatch(/ver[\s\S]*smss86 \[Version/);
+    expect(await machine.command("ver")).toMatch(/^smss86 Session Manager on Linux 6\.1\.\d+ \(i686\)$/);
+    await expect(machine.command("nonsense")).rejects.toThrow(/smss refused "nonsense": unknown command "nonsense"/);
   });
 
   it("a wait that times out says what it awaited, the last event and the console's tail", async () => {
     const waiting = machine.waitForEvent((e) => e.phase === "stop", { description: "a STOP event", timeoutMs: 300 });
     await expect(waiting).rejects.toBeInstanceOf(BootMachineError);
-    await expect(waiting).rejects.toThrow(/^timed out after 0\.3 s waiting for a STOP event \(last event: ready done\)\nlast event: ready done at \d+\.\d\d s\n--- console tail ---\n[\s\S]*smss86 Session Manager on Linux/);
+    await expect(waiting).rejects.toThrow(/^timed out after 0\.3 s waiting for a STOP event \(last event: command failed\)\nlast event: command failed at \d+\.\d\d s\n--- console tail ---\n[\s\S]*smss86 \[Version/);
     await expect(machine.waitForConsole("never printed", { timeoutMs: 200 })).rejects.toThrow(
-      /^timed out after 0\.2 s waiting for the console to show "never printed"\nlast event: ready done/,
+      /^timed out after 0\.2 s waiting for the console to show "never printed"\nlast event: command failed/,
     );
   });
 
   it("expectStop rejects a power-off, saying how the machine ended", async () => {
-    await machine.type("shutdown\n");
+    await machine.command("shutdown");
     await expect(machine.expectStop()).rejects.toThrow(/^expected a STOP, but powered off\nlast event: power-off done at [\d.]+ s\n--- console tail ---\n[\s\S]*syncing disks and powering off/);
     await expect(machine.waitForPhase("ready", { status: "failed" })).rejects.toThrow(/^the machine ended \(powered off\) before phase "ready" failed\nlast event: power-off done/);
   });

@@ -94,6 +94,24 @@ async function typeOnConsole(line: string): Promise<void> {
   await page.keyboard.press("Enter");
 }
 
+/** How often the terminal shows `text` (the page keeps one terminal across machines). */
+async function countInTerminal(text: string): Promise<number> {
+  return (await terminalText()).split(text).length - 1;
+}
+
+/** Logs User on at winlogon's prompt (the page holds keys typed before it) and waits for the shell's prompt. */
+async function logOnInTerminal(): Promise<void> {
+  const shells = await countInTerminal("C:\\Users\\User>");
+  await typeOnConsole("User");
+  await typeOnConsole("password");
+  await expect.poll(() => countInTerminal("C:\\Users\\User>"), { timeout: 60_000 }).toBeGreaterThan(shells);
+}
+
+/** smss's phases among the events the page listed as done, in order. */
+function smssPhases(phases: string[]): string[] {
+  return phases.filter((phase) => DONE_ON_A_GOOD_BOOT.includes(phase));
+}
+
 async function downloadFrom(buttonId: string): Promise<string> {
   const [download] = await Promise.all([page.waitForEvent("download"), page.click(`#${buttonId}`)]);
   const file = join(downloads, download.suggestedFilename());
@@ -108,10 +126,12 @@ async function replaceHiveText(text: string): Promise<void> {
 const defaultRegText = readFileSync(join(REPO_ROOT, "images", "hives", "SYSTEM.reg"), "utf8");
 
 describe("smss86 web in Chromium", () => {
-  it("boots the default disk to smss ready, with the screen, the timeline and the events on the page", async () => {
+  it("boots the default disk to the logon prompt, with the screen, the timeline and the events on the page", async () => {
     await expect.poll(() => page.locator("#status").textContent()).toBe("running: default disk");
+    await waitForEvent("logon-prompt", "done");
     const phases = await page.locator('#events li[data-status="done"] .phase').allTextContents();
-    expect(phases).toEqual(DONE_ON_A_GOOD_BOOT);
+    expect(smssPhases(phases)).toEqual(DONE_ON_A_GOOD_BOOT);
+    expect(phases).toContain("logon-prompt");
     // v86's screen adapter draws the VGA text screen into the page: SeaBIOS prints only there.
     await expect.poll(() => page.locator("#screen").innerText()).toMatch(/SeaBIOS[\s\S]*SYSLINUX/);
     const timeline = await page.locator("#timeline svg").innerHTML();
@@ -127,17 +147,18 @@ describe("smss86 web in Chromium", () => {
     }
   });
 
-  it("sends keys typed into the terminal to the guest console", async () => {
+  it("sends keys typed into the terminal to the guest console: a logon, then a shell command", async () => {
+    await logOnInTerminal();
     await typeOnConsole("ver");
-    await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/smss86 Session Manager on Linux 6\.1\.\d+ \(i686\)/);
+    await expect.poll(async () => countInTerminal("smss86 [Version 6.1.7601]"), { timeout: 30_000 }).toBeGreaterThan(1);
   });
 
   it("downloads the console log and a JSON report of the run", async () => {
     const log = readFileSync(await downloadFrom("download-console"), "latin1");
-    expect(log).toMatch(/SYSLINUX \d[\s\S]*smss: ready after \d+ ms[\s\S]*smss86 Session Manager on Linux/);
+    expect(log).toMatch(/SYSLINUX \d[\s\S]*smss: ready after \d+ ms[\s\S]*User name: User[\s\S]*C:\\Users\\User>ver\r?\n\r?\nsmss86 \[Version 6\.1\.7601\]/);
     const report = JSON.parse(readFileSync(await downloadFrom("download-report"), "utf8"));
     expect(report).toMatchObject({ result: "running", disk: "default disk", memoryMiB: 64 });
-    expect(report.phases.filter((p: { status: string }) => p.status === "done").map((p: { phase: string }) => p.phase)).toEqual(DONE_ON_A_GOOD_BOOT);
+    expect(smssPhases(report.phases.filter((p: { status: string }) => p.status === "done").map((p: { phase: string }) => p.phase))).toEqual(DONE_ON_A_GOOD_BOOT);
     expect(report.bootMarks.kernelStart.instructions).toBeGreaterThan(report.bootMarks.loaderStart.instructions);
   });
 
@@ -200,8 +221,10 @@ describe("smss86 web in Chromium", () => {
     expect(await page.locator("#events li.note").textContent()).toMatch(/started from a state file/);
     // No boot to chart: drawing one would call the time before the first console byte "BIOS".
     expect(await page.locator("#timeline").textContent()).toBe("started from a state file: the boot happened before the state was saved");
+    const versions = await countInTerminal("smss86 [Version 6.1.7601]");
+    await logOnInTerminal();
     await typeOnConsole("ver");
-    await expect.poll(terminalText, { timeout: 30_000 }).toMatch(/smss86 Session Manager on Linux/);
+    await expect.poll(() => countInTerminal("smss86 [Version 6.1.7601]"), { timeout: 30_000 }).toBeGreaterThan(versions + 1);
     // The state carried the disk too: the page gave the new machine the default disk, yet the guest's disk is
     // the saved machine's, with the edited hive and both boots' log lines.
     const volume = openVolume(new Uint8Array(readFileSync(await downloadFrom("download-disk"))));

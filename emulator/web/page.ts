@@ -17,7 +17,7 @@ interface Session {
   /** Says what was booted, for the status line and the report. */
   source: string;
   memoryMiB: number;
-  /** Started from a state file: smss's ready came before the save, so typing is not held back. */
+  /** Started from a state file: the events before the save are not in this machine's list. */
   fromState: boolean;
   /** What the machine was made from, written into a saved state (a started state's own, carried on). */
   origin: SnapshotOrigin;
@@ -64,7 +64,7 @@ let firmware: Firmware;
 let defaultDisk: Uint8Array;
 let defaultRegText = "";
 let session: Session | undefined;
-/** Keystrokes typed before smss opened its console: the UART would drop them. */
+/** Keystrokes typed before winlogon opened the console (its first prompt): the UART would drop them. */
 let heldInput: Uint8Array[] | undefined;
 let timelineTimer: ReturnType<typeof setInterval> | undefined;
 /** Serialises starts and stops: a click during a start waits for it rather than racing it. */
@@ -73,7 +73,7 @@ let busy: Promise<void> = Promise.resolve();
 terminal.onData((data) => {
   const machine = session?.machine;
   if (!machine || machine.outcome) return;
-  // xterm sends Enter as CR; smss reads lines ending in LF, as from the CLI's terminal.
+  // xterm sends Enter as CR; the guest reads lines ending in LF, as from the CLI's terminal.
   const bytes = new TextEncoder().encode(data.replace(/\r/g, "\n"));
   if (heldInput) heldInput.push(bytes);
   else machine.sendConsole(bytes);
@@ -120,12 +120,12 @@ function startMachine(
       phasesDoneBefore: options.phasesDoneBefore ?? [],
     };
     session = current;
-    heldInput = current.fromState ? undefined : [];
+    heldInput = current.phasesDoneBefore.includes("logon-prompt") ? undefined : [];
     if (current.fromState) addNote("started from a state file: the events before it was saved are not in it");
     machine.onConsole((bytes) => terminal.write(bytes));
     machine.onEvent((event) => {
       addEvent(event);
-      if (event.phase === "ready" && event.status === "done" && heldInput) {
+      if (event.phase === "logon-prompt" && event.status === "done" && heldInput) {
         for (const bytes of heldInput) machine.sendConsole(bytes);
         heldInput = undefined;
       }

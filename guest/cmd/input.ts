@@ -17,6 +17,11 @@ export class LineReader {
   private readonly interrupts: number;
   /** Bytes of a line read so far (a terminal's or a file's line may take several reads). */
   private pending: number[] = [];
+  /**
+   * A terminal's bytes after the line returned: one read usually returns one line, but input typed while
+   * the terminal was not in canonical mode (ahead of winlogon's switch to it) comes as one block.
+   */
+  private typedAhead = new Uint8Array(0);
 
   constructor(private readonly fd: number) {
     const type = sys.fstat(fd).mode & sys.S_IFMT;
@@ -35,6 +40,14 @@ export class LineReader {
    */
   readLine(): string | "interrupted" | undefined {
     for (;;) {
+      if (this.typedAhead.length > 0) {
+        const ahead = this.typedAhead;
+        const newline = ahead.indexOf(NEWLINE);
+        const used = newline < 0 ? ahead : ahead.subarray(0, newline + 1);
+        for (const byte of used) this.pending.push(byte);
+        this.typedAhead = ahead.subarray(used.length);
+        if (newline >= 0) return this.take(this.pending.length - 1);
+      }
       const [input, interrupt] = sys.poll(
         [
           { fd: this.fd, events: sys.POLLIN },
@@ -58,6 +71,7 @@ export class LineReader {
       for (const byte of used) this.pending.push(byte);
       if (newline < 0) continue;
       if (this.kind === "file" && newline + 1 < chunk.length) sys.lseek(this.fd, newline + 1 - chunk.length, sys.SEEK_CUR);
+      if (this.kind === "terminal") this.typedAhead = chunk.slice(newline + 1);
       return this.take(this.pending.length - 1);
     }
   }

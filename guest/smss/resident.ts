@@ -24,6 +24,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   help: { help: "list these commands", run: () => helpText() },
   ver: { help: "show the kernel and smss versions", run: () => versionText() },
+  mem: { help: "the kernel's memory figures and each process's resident set", run: () => memoryText() },
   shutdown: { help: "sync the disk and power off at once (winlogon's shutdown is the clean way)", run: powerOff },
   crash: {
     help: "stop the machine with a bugcheck, as when a critical process dies",
@@ -116,6 +117,27 @@ function helpText(): string {
 function versionText(): string {
   const u = sys.uname();
   return `smss86 Session Manager on ${u.sysname} ${u.release} (${u.machine})`;
+}
+
+/** /proc/meminfo's main lines, then "pid image VmRSS" for every process that has a resident set (not kernel threads). */
+function memoryText(): string {
+  const meminfo = decodeLatin1(sys.readFile("/proc/meminfo"))
+    .split("\n")
+    .filter((line) => /^(MemTotal|MemFree|MemAvailable|Buffers|Cached|Shmem):/.test(line));
+  const processes: string[] = [];
+  for (const name of sys.readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let status: string;
+    try {
+      status = decodeLatin1(sys.readFile(`/proc/${name}/status`));
+    } catch {
+      continue;
+    }
+    const field = (key: string) => status.match(new RegExp(`^${key}:\\s*(.*)$`, "m"))?.[1].trim();
+    const rss = field("VmRSS");
+    if (rss !== undefined) processes.push(`${name} ${field("Name")} ${rss}`);
+  }
+  return [...meminfo, ...processes].join("\n");
 }
 
 function killProcess(args: string[]): string {
