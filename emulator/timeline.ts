@@ -42,7 +42,8 @@ const STAGE_LABELS: Record<StageName, string> = {
 
 /** Events that end a machine: drawn as a mark, not as a phase with a duration. */
 const FINAL_PHASES = new Set(["stop", "power-off"]);
-const WINLOGON_PREFIX = "winlogon";
+/** Events that are no phase of their own: processes get their own bars, the rest are moments of the sessions. */
+const NOT_PHASES = new Set(["process", "session", "subsystem", "services", "logon", "logon-prompt", "command"]);
 
 /** The rows of the chart, in drawing order: boot stages, processes, smss phases, final events. */
 export function timelineBars(input: TimelineInput): TimelineBar[] {
@@ -59,8 +60,9 @@ export function timelineBars(input: TimelineInput): TimelineBar[] {
   // Windows boot stages: each ends where the next is first seen.
   const smssStart = first((e) => e.phase === "smss-start");
   const ready = first((e) => e.phase === "ready" && e.status === "done");
-  const winlogon = first((e) => e.phase.startsWith(WINLOGON_PREFIX));
-  const winlogonDone = [...events].reverse().find((e) => e.phase.startsWith(WINLOGON_PREFIX) && e.status === "done");
+  // As Windows' boot trace has them: SMSSInit ends when winlogon starts, WinlogonInit at its logon prompt.
+  const winlogon = first((e) => e.phase === "process" && e.status === "start" && /winlogon\.exe$/i.test(String(e.data?.image)));
+  const winlogonDone = first((e) => e.phase === "logon-prompt" && e.status === "done");
   const powerOn: MachineMark = { hostMs: 0, instructions: 0 };
   const failed = first((e) => e.status === "failed" || e.phase === "stop");
   const stages: { stage: StageName; from: MachineMark | undefined; to: MachineMark | undefined }[] = [
@@ -102,7 +104,7 @@ export function timelineBars(input: TimelineInput): TimelineBar[] {
 
   // smss phases, in the order they started; a phase that only reports done is drawn as an instant.
   const phaseOrder: string[] = [];
-  for (const e of events) if (!FINAL_PHASES.has(e.phase) && !phaseOrder.includes(e.phase)) phaseOrder.push(e.phase);
+  for (const e of events) if (!FINAL_PHASES.has(e.phase) && !NOT_PHASES.has(e.phase) && !phaseOrder.includes(e.phase)) phaseOrder.push(e.phase);
   for (const phase of phaseOrder) {
     const start = first((e) => e.phase === phase && e.status === "start");
     const finish = first((e) => e.phase === phase && e.status !== "start" && (!start || e.hostMs >= start.hostMs));
@@ -352,7 +354,7 @@ function drawLegend(out: string[], bars: TimelineBar[], top: number): void {
     lx += 17 + name.length * 6.4 + 18;
   }
   out.push(
-    `<text x="${LEFT}" y="${top + 30}" font-size="10" fill="#888">Host wall clock. OS loader: SYSLINUX loads the kernel, which unpacks itself; PreSMSS: from the kernel turning paging on to smss's first event; SMSSInit: until smss is ready.</text>`,
+    `<text x="${LEFT}" y="${top + 30}" font-size="10" fill="#888">Host wall clock. OS loader: SYSLINUX loads the kernel, which unpacks itself; PreSMSS: from the kernel turning paging on to smss's first event; SMSSInit: until winlogon starts; WinlogonInit: until its logon prompt.</text>`,
     `<text x="${LEFT}" y="${top + 44}" font-size="10" fill="#888">Instructions: guest instructions executed in the span. Faded bars are still running.</text>`,
   );
 }
