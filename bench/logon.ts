@@ -1,8 +1,10 @@
 // Logon benchmarks: power-on → winlogon's prompt (cold, and a machine restored from a state saved at the
-// prompt), smss exec → prompt in guest instructions, what an idle guest executes at the prompt (every
+// prompt, saved as the scenario point is: without the disk's bytes, which come back from a copy of the disk
+// as it was), smss exec → prompt in guest instructions, what an idle guest executes at the prompt (every
 // resident program waits in poll), and the memory in use there (smss's `mem` on the control line).
 import { bootMachine } from "../emulator/library.ts";
 import { Machine } from "../emulator/machine.ts";
+import { withoutDiskBytes } from "../emulator/scenario-point.ts";
 import { loadDiskImage, loadFirmware } from "../emulator/node.ts";
 import { ensureDefaultDisk } from "../images/disk.ts";
 import { machineName, median } from "./stats.ts";
@@ -18,6 +20,7 @@ export async function benchLogon(): Promise<Record<string, unknown>> {
   const promptInstr: number[] = [];
   const smssToPrompt: number[] = [];
   let state: ArrayBuffer | undefined;
+  let savedDisk: Uint8Array | undefined;
   let memory = "";
   let idlePerSecond = 0;
   for (let i = 0; i < COLD_BOOTS; i++) {
@@ -30,7 +33,10 @@ export async function benchLogon(): Promise<Record<string, unknown>> {
     if (i === 0) {
       // lsass and services finish starting after the prompt shows; let them, then measure the quiet machine.
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      state = await booted.machine.saveState();
+      await booted.machine.pause();
+      savedDisk = booted.diskBytes().slice();
+      state = withoutDiskBytes(await booted.machine.saveState(), savedDisk);
+      await booted.machine.resume();
       const [before, beforeMs] = [booted.machine.instructions(), booted.machine.elapsedMs()];
       await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
       idlePerSecond = ((booted.machine.instructions() - before) * 1000) / (booted.machine.elapsedMs() - beforeMs);
@@ -41,8 +47,11 @@ export async function benchLogon(): Promise<Record<string, unknown>> {
 
   const restoreMs: number[] = [];
   for (let i = 0; i < RESTORES; i++) {
+    const disk = loadDiskImage(diskFile);
     const t0 = performance.now();
-    const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk: loadDiskImage(diskFile) }, initialState: state });
+    disk.set(savedDisk!);
+    const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, initialState: state });
+    machine.replaceDisk(disk);
     // Restored means winlogon, waiting at its prompt, echoes a key.
     const echoed = new Promise<void>((resolve) => {
       const off = machine.onConsole(() => {

@@ -56,7 +56,7 @@ function kernelView(disk: Uint8Array): Map<string, string> {
  * v86's state without the boot disk's bytes, which it carries like any device buffer: restoring them would
  * copy 64 MiB twice only for start() to put the scenario's disk in their place.
  */
-function withoutDiskBytes(state: ArrayBuffer, disk: Uint8Array): ArrayBuffer {
+export function withoutDiskBytes(state: ArrayBuffer, disk: Uint8Array): ArrayBuffer {
   const header = new Int32Array(state, 0, 4);
   if (header[0] >>> 0 !== V86_STATE_MAGIC || header[1] !== V86_STATE_VERSION) {
     throw new ScenarioPointError(`v86 saved a state of a layout this version does not know (magic 0x${(header[0] >>> 0).toString(16)}, format ${header[1]})`);

@@ -46,6 +46,7 @@ const SYSTEM32_PROGRAMS: Record<string, { entry: string; runtime: "embedded" | "
   "services.exe": { entry: "guest/system32/services.ts", runtime: "system" },
   "lsass.exe": { entry: "guest/system32/lsass.ts", runtime: "system" },
   "winlogon.exe": { entry: "guest/system32/winlogon.ts", runtime: "system" },
+  "userenv.dll": { entry: "guest/system32/userenv.ts", runtime: "system" },
   "userinit.exe": { entry: "guest/system32/userinit.ts", runtime: "system" },
   "cmd.exe": { entry: "guest/system32/cmd.ts", runtime: "system" },
 };

@@ -105,6 +105,17 @@ describe("guest program with the sys module", () => {
   });
 });
 
+describe("fork and priorities", () => {
+  it("forks a child that goes on with the parent's state; spawns a child at a lower priority; refuses nice 20", async () => {
+    const run = await runInGuest({ "/t/fork.exe": await buildFixture("fork-nice") }, [{ argv: ["/t/fork.exe"] }]);
+    const [result] = run.results;
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toBe("10");
+    expect(JSON.parse(lines[1])).toEqual({ forkedCode: 42, differentPid: true, nicedCode: 0, refused: expect.stringMatching(/^RangeError: .*nice/) });
+  });
+});
+
 describe("failures are reported, never silent", () => {
   const results: Record<string, GuestResult> = {};
 

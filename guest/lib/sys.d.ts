@@ -112,6 +112,8 @@ declare module "sys" {
     /** Run the child as this user and group (root only); supplementary groups are dropped with the group. */
     uid?: number;
     gid?: number;
+    /** 1 to 19: the child runs at a lower scheduling priority (setpriority), as background work (default 0). */
+    nice?: number;
   }
   /**
    * Starts path with argv (argv[0] included) and envp ("NAME=value" strings; omitted or null: this

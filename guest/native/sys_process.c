@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ typedef struct {
     int new_session;
     const char *cwd;
     int64_t uid, gid; /* -1: keep the parent's */
+    int64_t nice;     /* 0: the parent's priority; 1..19 lower */
 } SpawnOptions;
 
 static const char *const stream_names[STANDARD_STREAM_COUNT] = { "stdin", "stdout", "stderr" };
@@ -36,6 +38,7 @@ static int read_spawn_options(JSContext *ctx, JSValueConst value, SpawnOptions *
     options->new_session = 0;
     options->cwd = NULL;
     options->uid = options->gid = -1;
+    options->nice = 0;
     if (JS_IsUndefined(value) || JS_IsNull(value))
         return 0;
     if (!JS_IsObject(value)) {
@@ -65,6 +68,11 @@ static int read_spawn_options(JSContext *ctx, JSValueConst value, SpawnOptions *
         if (status < 0)
             return -1;
     }
+    JSValue nice_value = JS_GetPropertyStr(ctx, value, "nice");
+    int nice_status = sys_arg_optional_int64(ctx, nice_value, "spawn", "nice", 0, 19, 0, &options->nice);
+    JS_FreeValue(ctx, nice_value);
+    if (nice_status < 0)
+        return -1;
     JSValue cwd_value = JS_GetPropertyStr(ctx, value, "cwd");
     int status = sys_arg_optional_string(ctx, cwd_value, "spawn", "cwd", &options->cwd);
     JS_FreeValue(ctx, cwd_value);
@@ -132,6 +140,10 @@ static int exec_child(void *argument)
     }
     if (options->uid >= 0 && raw_id_call(ID_SETUID, options->uid) < 0) {
         request->failed_step = "setuid";
+        goto fail;
+    }
+    if (options->nice > 0 && setpriority(PRIO_PROCESS, 0, (int)options->nice) < 0) {
+        request->failed_step = "setpriority";
         goto fail;
     }
     if (options->cwd && chdir(options->cwd) < 0) {

@@ -1,6 +1,7 @@
 // winlogon.exe: the logon process of an interactive session, on the console (COM1, /dev/ttyS0). It
 // registers with its session's csrss as the logon process, prompts for a user name and password, asks
-// lsass to check them, and starts Userinit (from the SOFTWARE hive) as the user. When Userinit ends, or a
+// lsass to check them, and starts Userinit (from the SOFTWARE hive, read by userenv.dll, which winlogon
+// loads at the first logon) as the user. When Userinit ends, or a
 // program of the user asks csrss to log off, the session's processes end and the prompt comes back; a
 // shutdown request ends them too and then powers the machine off, as NtShutdownSystem does.
 // In session 0 it is the NT5 model's winlogon (XP, ReactOS): it starts services.exe and lsass.exe itself.
@@ -9,11 +10,7 @@
 // itself and the password not at all, so nothing typed ahead (a script piped to COM1) is echoed before
 // its time, and whatever follows the password stays in the terminal for the user's shell.
 import * as sys from "sys";
-import { Environment } from "../../src/config/environment.ts";
-import { userinitCommands } from "../../src/config/winlogon.ts";
-import { parseSmssCommand } from "../../src/config/commandline.ts";
 import type { LogonData } from "../../src/events/index.ts";
-import { Hive } from "../../src/hive/index.ts";
 import { decodeUtf8 } from "../../src/hive/text.ts";
 import { decodeLogonReply, LogonStatus, LSA_AUTHENTICATION_PORT, type LogonReply } from "../../src/lsa/index.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
@@ -21,13 +18,11 @@ import { MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
 import { Children } from "../lib/children.ts";
 import { apiPortName, CsrSlot, UserApi, type ExitWindowsAction, type ExitWindowsNotification } from "../lib/csr.ts";
 import { callCsr, mySession } from "../lib/csr-client.ts";
-import { findImage } from "../lib/image-search.ts";
 import { report } from "../lib/probe.ts";
 import { startProcess } from "../lib/processes.ts";
 
 const CONSOLE = "/dev/ttyS0";
-const SOFTWARE_HIVE = "/Windows/System32/config/SOFTWARE";
-const SYSTEM_HIVE = "/Windows/System32/config/SYSTEM";
+const USERENV = "/Windows/System32/userenv.dll";
 /** Windows makes a refused logon wait before the prompt comes back, to slow down guessing. */
 const REFUSAL_DELAY_MS = 1000;
 const BACKSPACE = 0x7f;
@@ -36,11 +31,6 @@ const CONTROL_U = 0x15;
 
 const sessionId = mySession();
 const tty = sys.open(CONSOLE, sys.O_RDWR | sys.O_NOCTTY, 0);
-const environment = new Environment();
-for (const entry of sys.environ()) {
-  const equals = entry.indexOf("=");
-  if (equals > 0) environment.set(entry.slice(0, equals), entry.slice(equals + 1));
-}
 
 function write(text: string): void {
   sys.write(tty, text);
@@ -98,50 +88,16 @@ function registerWithCsrss(): number {
   return fd;
 }
 
-function openHive(path: string, name: string): Hive {
-  return Hive.open(sys.readFile(path), { name });
-}
-
-function computerName(): string {
-  const hive = openHive(SYSTEM_HIVE, "\\SystemRoot\\System32\\config\\SYSTEM");
-  const select = hive.key("Select")?.value("Current")?.asDword() ?? 1;
-  const value = hive.key(`ControlSet${String(select).padStart(3, "0")}\\Control\\ComputerName\\ComputerName`)?.value("ComputerName");
-  return value?.asString() ?? "SMSS86";
-}
-
-/** The user's environment: the system's, and who and where the user is (as userenv.dll makes it). */
-function userEnvironment(user: string, computer: string): Environment {
-  const profile = `C:\\Users\\${user}`;
-  const result = new Environment();
-  for (const { name, value } of environment.list()) result.set(name, value);
-  for (const [name, value] of [
-    ["USERNAME", user],
-    ["USERDOMAIN", computer],
-    ["COMPUTERNAME", computer],
-    ["USERPROFILE", profile],
-    ["HOMEDRIVE", "C:"],
-    ["HOMEPATH", `\\Users\\${user}`],
-    ["SESSIONNAME", "Console"],
-  ]) {
-    result.set(name, value);
-  }
-  return result;
-}
+type UserEnv = typeof import("./userenv.ts");
 
 /** Starts each Userinit program as the user; returns the pids (the session lasts while any runs). */
-function startUserinit(account: { user: string; uid: number }, children: Children): Set<number> {
-  const computer = computerName();
-  const userEnv = userEnvironment(account.user, computer);
-  const commands = userinitCommands(openHive(SOFTWARE_HIVE, "\\SystemRoot\\System32\\config\\SOFTWARE"), userEnv);
+function startUserinit(userenv: UserEnv, account: { user: string; uid: number }, children: Children): Set<number> {
+  const environment = userenv.createEnvironmentBlock(sys.environ(), account.user);
+  const { programs, missing } = userenv.userinitPrograms(environment);
+  for (const image of missing) write(`winlogon: ${image} was not found.\n`);
   const pids = new Set<number>();
-  for (const line of commands) {
-    const command = parseSmssCommand(line);
-    const image = findImage(command.image, userEnv);
-    if (image === undefined) {
-      write(`winlogon: ${command.image} was not found.\n`);
-      continue;
-    }
-    const pid = startProcess(image, [image, ...command.args], userEnv.toEnvp(), { uid: account.uid, gid: account.uid, stdin: tty, stdout: tty, stderr: tty, setsid: true });
+  for (const { image, args } of programs) {
+    const pid = startProcess(image, [image, ...args], environment.toEnvp(), { uid: account.uid, gid: account.uid, stdin: tty, stdout: tty, stderr: tty, setsid: true });
     children.add(pid, image);
     pids.add(pid);
   }
@@ -190,8 +146,9 @@ function startSessionZeroServices(children: Children): void {
   }
 }
 
-function main(): never {
+async function main(): Promise<never> {
   const csrss = registerWithCsrss();
+  let userenv: UserEnv | undefined;
   const children = new Children();
   if (sessionId === 0) startSessionZeroServices(children);
   for (;;) {
@@ -213,11 +170,15 @@ function main(): never {
     }
     const account = { user: reply.user, uid: reply.uid };
     report("logon", "done", { sessionId, user: account.user, uid: account.uid } satisfies LogonData);
+    userenv ??= (await import(USERENV)) as UserEnv;
     sys.setTerminalMode(tty, true, true);
-    const action = waitForSessionEnd(startUserinit(account, children), csrss, children);
+    const action = waitForSessionEnd(startUserinit(userenv, account, children), csrss, children);
     if (action === "shutdown") powerOff();
     report("logon", "done", { sessionId, user: account.user, uid: account.uid, loggedOff: true } satisfies LogonData);
   }
 }
 
-main();
+main().catch((error: unknown) => {
+  write(`winlogon: ${error instanceof Error ? error.message : String(error)}\n`);
+  sys.exit(1);
+});

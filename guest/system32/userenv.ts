@@ -1,0 +1,55 @@
+// userenv.dll: what winlogon needs once a user has logged on, and only then: the user's environment block
+// (CreateEnvironmentBlock: the system's variables and who and where the user is) and the Userinit programs
+// from the SOFTWARE hive. A module winlogon imports at logon, as csrss imports its server DLLs: the hive
+// library it carries is 3e6 guest instructions to load, which the logon prompt need not wait for.
+import * as sys from "sys";
+import { parseSmssCommand } from "../../src/config/commandline.ts";
+import { Environment } from "../../src/config/environment.ts";
+import { userinitCommands } from "../../src/config/winlogon.ts";
+import { Hive } from "../../src/hive/index.ts";
+import { findImage } from "../lib/image-search.ts";
+
+const SOFTWARE_HIVE = "/Windows/System32/config/SOFTWARE";
+const SYSTEM_HIVE = "/Windows/System32/config/SYSTEM";
+
+function openHive(path: string): Hive {
+  return Hive.open(sys.readFile(path), { name: path });
+}
+
+function computerName(): string {
+  const hive = openHive(SYSTEM_HIVE);
+  const select = hive.key("Select")?.value("Current")?.asDword() ?? 1;
+  const value = hive.key(`ControlSet${String(select).padStart(3, "0")}\\Control\\ComputerName\\ComputerName`)?.value("ComputerName");
+  return value?.asString() ?? "SMSS86";
+}
+
+/** The system's environment (`NAME=value` strings) and the user's own variables. */
+export function createEnvironmentBlock(system: readonly string[], user: string): Environment {
+  const computer = computerName();
+  const result = Environment.fromEnvp(system);
+  for (const [name, value] of [
+    ["USERNAME", user],
+    ["USERDOMAIN", computer],
+    ["COMPUTERNAME", computer],
+    ["USERPROFILE", `C:\\Users\\${user}`],
+    ["HOMEDRIVE", "C:"],
+    ["HOMEPATH", `\\Users\\${user}`],
+    ["SESSIONNAME", "Console"],
+  ]) {
+    result.set(name, value);
+  }
+  return result;
+}
+
+/** Userinit's programs, found as smss finds an image; a missing one is named in `missing`. */
+export function userinitPrograms(environment: Environment): { programs: { image: string; args: string[] }[]; missing: string[] } {
+  const programs: { image: string; args: string[] }[] = [];
+  const missing: string[] = [];
+  for (const line of userinitCommands(openHive(SOFTWARE_HIVE), environment)) {
+    const command = parseSmssCommand(line);
+    const image = findImage(command.image, environment);
+    if (image === undefined) missing.push(command.image);
+    else programs.push({ image, args: command.args });
+  }
+  return { programs, missing };
+}
