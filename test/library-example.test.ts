@@ -23,8 +23,8 @@ it("a BootExecute program that is missing is skipped, and the boot goes on", asy
   const bootExecute = await machine.waitForPhase("boot-execute");
   expect(bootExecute.data!.commands).toContainEqual(expect.objectContaining({ line: "none", skipped: expect.stringMatching(/not found/) }));
   expect((await machine.logon("User", "password")).status).toBe("done");
-  await machine.type("ver\n");
-  await machine.waitForConsole(/smss86 \[Version 6\.1\.7601\]/);
+  await machine.type("echo hello from %USERNAME%\n");
+  await machine.waitForConsole(/hello from User\r?\n/);
   await machine.command("crash");
   expect(await machine.expectStop()).toMatchObject({ code: 0xc000021a, reason: "crash requested on the control line" });
   expect(new TextDecoder().decode(machine.readFile("/Temp/note.txt"))).toBe("hello");

@@ -32,10 +32,11 @@ describe("a machine booted with a whole SYSTEM hive as .reg text", () => {
 
   it("logs on, types in the shell and waits for the answer; asks smss on its control line", async () => {
     expect(await machine.logon("User", "password")).toEqual({ status: "done", data: { sessionId: 1, user: "User", uid: 1000 } });
+    await machine.waitForConsole(/C:\\Users\\User>$/);
     const before = machine.console.length;
     await machine.type("ver\n");
-    const text = await machine.waitForConsole(/smss86 \[Version 6\.1\.7601\]/, { from: before });
-    expect(text.slice(before)).toMatch(/ver[\s\S]*smss86 \[Version/);
+    const text = await machine.waitForConsole(/ver\r?\n\r?\nsmss86 \[Version 6\.1\.7601\]/, { from: before });
+    expect(text.slice(before)).toMatch(/^ver\r?\n/);
     expect(await machine.command("ver")).toMatch(/^smss86 Session Manager on Linux 6\.1\.\d+ \(i686\)$/);
     await expect(machine.command("nonsense")).rejects.toThrow(/smss refused "nonsense": unknown command "nonsense"/);
   });
@@ -43,9 +44,9 @@ describe("a machine booted with a whole SYSTEM hive as .reg text", () => {
   it("a wait that times out says what it awaited, the last event and the console's tail", async () => {
     const waiting = machine.waitForEvent((e) => e.phase === "stop", { description: "a STOP event", timeoutMs: 300 });
     await expect(waiting).rejects.toBeInstanceOf(BootMachineError);
-    await expect(waiting).rejects.toThrow(/^timed out after 0\.3 s waiting for a STOP event \(last event: command failed\)\nlast event: command failed at \d+\.\d\d s\n--- console tail ---\n[\s\S]*smss86 \[Version/);
+    await expect(waiting).rejects.toThrow(/^timed out after 0\.3 s waiting for a STOP event \(last event: [a-z-]+ [a-z]+\)\nlast event: [a-z-]+ [a-z]+ at \d+\.\d\d s\n--- console tail ---\n[\s\S]*smss86 \[Version/);
     await expect(machine.waitForConsole("never printed", { timeoutMs: 200 })).rejects.toThrow(
-      /^timed out after 0\.2 s waiting for the console to show "never printed"\nlast event: command failed/,
+      /^timed out after 0\.2 s waiting for the console to show "never printed"\nlast event: [a-z-]+ [a-z]+ at /,
     );
   });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { bootMachine, type BootedMachine, type BootMachineOptions, type Phase } from "smss86";
+import { bootMachine, type BootedMachine, type BootMachineOptions, type ObservedEvent, type Phase } from "smss86";
 import { PARTITION_START_LBA } from "../emulator/disk/image.ts";
 import { SYSTEM_HIVE_ON_DISK } from "../emulator/scenario.ts";
 import { FatVolume } from "../src/fat/fat.ts";
@@ -402,7 +402,7 @@ describe("the SM API on \\SmApiPort", () => {
     );
     expect(done(scenario, "object-namespace").data!.ports).toEqual(["\\SmApiPort"]);
     const report = await scenario.waitForEvent((e) => (e.phase as string) === "test-program" && e.data?.replies !== undefined);
-    const replies = report.data!.replies as Record<string, { status: number; pid?: number }>;
+    const replies = report.data!.replies as Record<string, { status: number; pid?: number; sessionId?: number; csrssPid?: number; initialCommandPid?: number }>;
     expect(replies.posix).toMatchObject({ status: NtStatus.SUCCESS });
     expect(replies.unknownSubsystem).toEqual({ status: NtStatus.OBJECT_NAME_NOT_FOUND });
     expect(replies.emptyName).toEqual({ status: NtStatus.INVALID_PARAMETER });
@@ -419,6 +419,15 @@ describe("the SM API on \\SmApiPort", () => {
     expect(envdump.data!.pid).toBe(replies.execPgm.pid);
     expect((envdump.data!.argv as string[]).slice(1)).toEqual(["5"]);
     expect(replies.unprivileged).toEqual({ status: NtStatus.ACCESS_DENIED });
+    // StartCsr made session 2 with its own csrss and ran the initial command in it; StopCsr ended it. The
+    // boot's own sessions are not the SM API's to stop.
+    expect(replies.startCsr).toEqual({ status: NtStatus.SUCCESS, sessionId: 2, csrssPid: expect.any(Number), initialCommandPid: expect.any(Number) });
+    const sessionTwo = (e: ObservedEvent) => e.phase === "process" && e.status === "start" && e.data?.session === 2;
+    expect(scenario.events.filter(sessionTwo).map((e) => e.data!.pid)).toEqual([replies.startCsr.csrssPid, replies.startCsr.initialCommandPid]);
+    expect(replies.startCsrMissing).toEqual({ status: NtStatus.OBJECT_NAME_NOT_FOUND });
+    expect(replies.stopCsrBootSession).toEqual({ status: NtStatus.INVALID_PARAMETER });
+    expect(replies.stopCsr).toEqual({ status: NtStatus.SUCCESS });
+    await scenario.waitForEvent((e) => e.phase === "session" && e.status === "done" && e.data?.sessionId === 2, { description: "session 2's end" });
   });
 });
 

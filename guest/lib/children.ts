@@ -11,24 +11,31 @@ export class Children {
     this.images.set(pid, image);
   }
 
-  /** Reaps every child that has ended; returns them. Call when poll says fd is readable. */
+  /** Reaps every child that has ended, reports and returns them. Call when poll says fd is readable. */
   reap(): sys.WaitResult[] {
     drainSignals(this.fd);
-    const ended: sys.WaitResult[] = [];
-    for (;;) {
-      let result: sys.WaitResult | null;
-      try {
-        result = sys.waitpid(-1, sys.WNOHANG);
-      } catch (error) {
-        if (error instanceof sys.SysError && error.code === "ECHILD") break;
-        throw error;
-      }
-      if (result === null) break;
+    const ended = reapEnded();
+    for (const result of ended) {
       reportExit(result, this.images.get(result.pid));
       this.images.delete(result.pid);
-      ended.push(result);
     }
     return ended;
+  }
+}
+
+/** Every child (or orphan, for PID 1) that has ended by now, reaped. */
+export function reapEnded(): sys.WaitResult[] {
+  const ended: sys.WaitResult[] = [];
+  for (;;) {
+    let result: sys.WaitResult | null;
+    try {
+      result = sys.waitpid(-1, sys.WNOHANG);
+    } catch (error) {
+      if (error instanceof sys.SysError && error.code === "ECHILD") return ended;
+      throw error;
+    }
+    if (result === null) return ended;
+    ended.push(result);
   }
 }
 

@@ -9,6 +9,7 @@ import * as sys from "sys";
 import { TEST_CONTROL_SWITCH, type CommandData } from "../../src/events/index.ts";
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { say } from "./console.ts";
+import { drainSignals, reapEnded } from "../lib/children.ts";
 import { report } from "../lib/probe.ts";
 import type { SessionManager } from "./sessions.ts";
 import type { SmApiServer } from "./smapi.ts";
@@ -47,7 +48,7 @@ export function stayResident(smApi: SmApiServer, sessions: SessionManager, kerne
   sessions.startBootSessions();
   let pending = "";
   for (;;) {
-    reapChildren(sessions);
+    for (const result of reapEnded()) sessions.processEnded(result);
     let newline: number;
     while ((newline = pending.indexOf("\n")) >= 0) {
       runCommand(pending.slice(0, newline).trim());
@@ -58,25 +59,11 @@ export function stayResident(smApi: SmApiServer, sessions: SessionManager, kerne
       [{ fd: control, events: sys.POLLIN }, { fd: childExits, events: sys.POLLIN }, ...ports.map((fd) => ({ fd, events: sys.POLLIN }))],
       -1,
     );
-    if (children !== 0) while (readAvailable(childExits) !== "");
+    if (children !== 0) drainSignals(childExits);
     if (controlEvents !== 0) pending += readAvailable(control);
     portEvents.forEach((events, index) => {
       if (events !== 0) smApi.serve(ports[index]);
     });
-  }
-}
-
-function reapChildren(sessions: SessionManager): void {
-  for (;;) {
-    let result: sys.WaitResult | null;
-    try {
-      result = sys.waitpid(-1, sys.WNOHANG);
-    } catch (err) {
-      if (err instanceof sys.SysError && err.code === "ECHILD") return;
-      throw err;
-    }
-    if (result === null) return;
-    sessions.processEnded(result);
   }
 }
 

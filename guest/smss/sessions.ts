@@ -50,6 +50,7 @@ export class SessionManager {
   private readonly copies = new Map<number, Copy>();
   private readonly awaiting: { fd: number; sessionId: number; subsystem: string }[] = [];
   private readonly subsystemsBySession = new Map<number, Subsystem[]>();
+  private readonly endingSessions = new Set<number>();
   private nextSessionId = 2;
 
   constructor(
@@ -86,14 +87,23 @@ export class SessionManager {
     }
     for (const pid of sessionTable().get(sessionId) ?? []) this.kill(pid);
     this.subsystemsBySession.delete(sessionId);
-    try {
-      destroySession(sessionId);
-    } catch (error) {
-      // Processes still on their way out keep the session busy; win32k forgets it with the last of them.
-      if (!(error instanceof sys.SysError && error.code === "EBUSY")) throw error;
-    }
-    report("session", "done", { sessionId });
+    this.endingSessions.add(sessionId);
+    this.destroyEndedSessions();
     return { status: NtStatus.SUCCESS };
+  }
+
+  /** Sessions whose processes were told to end leave win32k's table once the last has exited. */
+  private destroyEndedSessions(): void {
+    for (const sessionId of this.endingSessions) {
+      try {
+        destroySession(sessionId);
+      } catch (error) {
+        if (error instanceof sys.SysError && error.code === "EBUSY") continue;
+        throw error;
+      }
+      this.endingSessions.delete(sessionId);
+      report("session", "done", { sessionId });
+    }
   }
 
   /** A subsystem connected to \SmApiPort: releases a copy waiting for it. */
@@ -142,6 +152,7 @@ export class SessionManager {
     const watched = this.watched.get(result.pid);
     const copy = this.copies.get(result.pid);
     reportExit(result, watched?.image ?? (copy ? this.smssImage : undefined));
+    this.destroyEndedSessions();
     if (copy !== undefined) {
       this.copies.delete(result.pid);
       if (!copy.finished) this.sessionFailed(copy, `its smss copy ended (${describeEnd(result)}) before the session was up`);

@@ -31,6 +31,12 @@ replies.garbage = ask(fd, "{{{");
 replies.sessionComplete = ask(fd, JSON.stringify({ api: 1, sessionId: 3, status: 0 }));
 replies.execPgm = ask(fd, JSON.stringify({ api: 3, sessionId: 0, commandLine: "envdump 5" }));
 replies.execMissing = ask(fd, JSON.stringify({ api: 3, sessionId: 0, commandLine: "nosuchprogram" }));
+// StartCsr is answered once the new session's csrss has announced itself and the initial command runs.
+const started = ask(fd, JSON.stringify({ api: 5, initialCommand: "envdump 7" }));
+replies.startCsr = started;
+replies.startCsrMissing = ask(fd, JSON.stringify({ api: 5, initialCommand: "nosuchprogram" }));
+replies.stopCsrBootSession = ask(fd, JSON.stringify({ api: 6, sessionId: 1 }));
+replies.stopCsr = ask(fd, JSON.stringify({ api: 6, sessionId: started.sessionId }));
 const output = "/NT/smapi-client.out";
 const stdout = sys.open(output, sys.O_RDWR | sys.O_CREAT | sys.O_TRUNC, 0o600);
 sys.waitpid(sys.spawn(sys.argv[0], [sys.argv[0], "unprivileged"], null, { uid: 1000, gid: 1000, stdout }));
