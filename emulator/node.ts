@@ -25,12 +25,17 @@ function findRepoRoot(start: string): string {
   }
 }
 
+let compiledWasm: { path: string; module: Promise<WebAssembly.Module> } | undefined;
+
 export function loadFirmware(): Firmware {
   const require = createRequire(import.meta.url);
+  const wasmPath = join(dirname(require.resolve("v86")), "v86.wasm");
+  if (compiledWasm?.path !== wasmPath) compiledWasm = { path: wasmPath, module: WebAssembly.compile(readFileSync(wasmPath)) };
   return {
     bios: readFileSync(join(PREBUILT, "seabios.bin")),
     vgaBios: readFileSync(join(PREBUILT, "vgabios.bin")),
-    wasmPath: join(dirname(require.resolve("v86")), "v86.wasm"),
+    wasmPath,
+    wasmModule: compiledWasm.module,
   };
 }
 
