@@ -2,12 +2,13 @@
 // values and the product version in the SOFTWARE hive (the default one built from images/hives/SOFTWARE.reg).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildHive, SOFTWARE_REG } from "../images/disk.ts";
+import { buildHive, SOFTWARE_REG, SYSTEM_REG } from "../images/disk.ts";
 import { parseSmssCommand, splitWin32CommandLine, tokenize, withExeExtension } from "../src/config/commandline.ts";
 import { Environment } from "../src/config/environment.ts";
 import { parsePagingFileEntry, systemManagedSizes } from "../src/config/pagingfiles.ts";
 import { pairRenames } from "../src/config/renames.ts";
-import { currentControlSet, splitMultiString } from "../src/config/values.ts";
+import { crashAutoReboot, readSessionConfig } from "../src/config/sessions.ts";
+import { currentControlSet, sessionManagerKey, splitMultiString } from "../src/config/values.ts";
 import { versionLine, windowsVersion } from "../src/config/version.ts";
 import { shellCommand, userinitCommands, WINLOGON_KEY } from "../src/config/winlogon.ts";
 import { encodeDword, Hive, REG_DWORD, REG_EXPAND_SZ, REG_SZ, encodeString } from "../src/hive/index.ts";
@@ -230,5 +231,43 @@ describe("csrss's command line", () => {
       [["ObjectDirectory=Windows"], /not an object directory path/],
     ];
     for (const [args, message] of refused) expect(() => parseCsrssCommandLine(args), args.join(" ")).toThrow(message);
+  });
+});
+
+describe("sessions: SubSystems, the session model and CrashControl", () => {
+  const system = buildHive(readFileSync(SYSTEM_REG), SYSTEM_REG);
+  const environment = Environment.fromEnvp(["SystemRoot=C:\\Windows"]);
+
+  it("reads the default hive: Vista model, Required without Debug and expanded, wininit then winlogon, no auto-reboot", () => {
+    const hive = Hive.open(system.slice());
+    const config = readSessionConfig(sessionManagerKey(hive), environment);
+    expect(config.model).toBe("Vista");
+    expect(config.required).toEqual([{ name: "Windows", commandLine: expect.stringMatching(/^C:\\Windows\\system32\\csrss\.exe ObjectDirectory=\\Windows /) }]);
+    expect(config.sessionZeroCommand).toBe("wininit.exe");
+    expect(config.initialCommand).toBe("winlogon.exe");
+    expect(crashAutoReboot(hive)).toBe(false);
+  });
+
+  it("takes NT5 and S0InitialCommand, refuses another model and a Required name without its value", () => {
+    const hive = Hive.open(system.slice());
+    const sm = sessionManagerKey(hive);
+    sm.key.setValue("SessionModel", REG_SZ, encodeString("NT5"));
+    sm.key.setValue("S0InitialCommand", REG_EXPAND_SZ, encodeString("%SystemRoot%\\system32\\other.exe"));
+    expect(readSessionConfig(sm, environment)).toMatchObject({ model: "NT5", sessionZeroCommand: "C:\\Windows\\system32\\other.exe" });
+    sm.key.setValue("SessionModel", REG_SZ, encodeString("Windows 95"));
+    expect(() => readSessionConfig(sm, environment)).toThrow(/Session Manager\\SessionModel: is "Windows 95", not "Vista" or "NT5"/);
+    sm.key.setValue("SessionModel", REG_SZ, encodeString("Vista"));
+    sm.key.subkey("SubSystems")!.setValue("Required", REG_SZ, encodeString("Os2"));
+    expect(() => readSessionConfig(sm, environment)).toThrow(/SubSystems\\Os2: is named in Required but missing/);
+  });
+
+  it("AutoReboot: Windows' default (1) when absent or not a DWORD", () => {
+    const hive = Hive.open(system.slice());
+    const crashControl = hive.key(`${currentControlSet(hive)}\\Control\\CrashControl`)!;
+    crashControl.setValue("AutoReboot", REG_DWORD, encodeDword(1));
+    expect(crashAutoReboot(hive)).toBe(true);
+    crashControl.setValue("AutoReboot", REG_SZ, encodeString("0"));
+    expect(crashAutoReboot(hive)).toBe(true);
+    expect(crashAutoReboot(Hive.open(buildHive(new TextEncoder().encode("Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\r\n\"Current\"=dword:00000001\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001]\r\n"), "tiny.reg")))).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // The SM API's messages: what a server accepts, and the status every kind of malformed message gets.
 import { describe, expect, it } from "vitest";
-import { decodeConnectOrRequest, decodeReply, decodeRequest, encodeMessage, MAX_MESSAGE_BYTES, NtStatus, SmApiNumber, SmMessageError } from "../src/smapi/index.ts";
+import { decodeConnectOrRequest, decodeReply, decodeRequest, decodeRequestOrCopyMessage, encodeMessage, MAX_MESSAGE_BYTES, NtStatus, SmApiNumber, SmMessageError, type SessionCopyMessage } from "../src/smapi/index.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const statusOf = (text: string | Uint8Array) => {
@@ -27,6 +27,38 @@ describe("SM API messages", () => {
     expect(decodeReply(bytes(encodeMessage(reply)))).toEqual(reply);
     const connect = { kind: "connect", subsystem: "Windows", sessionId: 1, sbApiPort: "\\Sessions\\1\\Windows\\SbApiPort" } as const;
     expect(decodeConnectOrRequest(bytes(encodeMessage(connect)))).toEqual(connect);
+  });
+
+  it("takes smss86's own messages between the master and its session copies, checking every field", () => {
+    const messages: SessionCopyMessage[] = [
+      { kind: "await-subsystem", sessionId: 1, subsystem: "Windows" },
+      { kind: "session-started", sessionId: 1, subsystems: [{ name: "Windows", pid: 30 }], initialCommand: { image: "/Windows/System32/winlogon.exe", pid: 33 } },
+      { kind: "session-started", sessionId: 2, subsystems: [] },
+      { kind: "session-failed", sessionId: 2, reason: "csrss ended before it connected" },
+      { kind: "critical" },
+    ];
+    for (const message of messages) expect(decodeRequestOrCopyMessage(bytes(encodeMessage(message)))).toEqual(message);
+    const statusOfCopyMessage = (text: string) => {
+      try {
+        decodeRequestOrCopyMessage(bytes(text));
+      } catch (error) {
+        if (error instanceof SmMessageError) return error.status;
+        throw error;
+      }
+      return NtStatus.SUCCESS;
+    };
+    for (const bad of [
+      '{"kind":"session-started","sessionId":1,"subsystems":[{"name":"Windows","pid":0}]}',
+      '{"kind":"session-started","sessionId":1,"subsystems":"Windows"}',
+      '{"kind":"session-started","sessionId":1,"subsystems":[],"initialCommand":{"image":"x"}}',
+      '{"kind":"await-subsystem","sessionId":70000,"subsystem":"Windows"}',
+      '{"kind":"session-failed","sessionId":1}',
+      '{"kind":"nonsense"}',
+      // An announcement counts only as a connection's first message.
+      '{"kind":"connect","subsystem":"Windows","sessionId":0,"sbApiPort":"\\\\Windows\\\\SbApiPort"}',
+    ]) {
+      expect(statusOfCopyMessage(bad), bad).toBe(NtStatus.INVALID_PARAMETER);
+    }
   });
 
   it("answers numbers from 7 on with STATUS_NOT_IMPLEMENTED", () => {
