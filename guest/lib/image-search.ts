@@ -1,6 +1,7 @@
 // Finding a program to start the way smss does (BootExecute, ExecPgm) and userinit does for the Shell:
 // along Path, then in \SystemRoot\System32.
 import * as sys from "sys";
+import { parseSmssCommand } from "../../src/config/commandline.ts";
 import type { Environment } from "../../src/config/environment.ts";
 import { NtPathError, ntObjectPath } from "../../src/ntpath/index.ts";
 
@@ -29,4 +30,10 @@ export function findImage(image: string, environment: Environment): string | und
     }
   }
   return undefined;
+}
+
+/** A command line in smss's syntax and where its image is (undefined: nowhere); a malformed line throws CommandLineError. */
+export function findCommand(commandLine: string, environment: Environment): { requested: string; image: string | undefined; args: string[] } {
+  const command = parseSmssCommand(commandLine);
+  return { requested: command.image, image: findImage(environment.expand(command.image), environment), args: command.args };
 }

@@ -1,9 +1,10 @@
-// Requests to the Session Manager on \SmApiPort from processes other than subsystems.
+// Requests to the Session Manager on \SmApiPort: a subsystem's announcement, a critical process's mark.
 import * as sys from "sys";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
-import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, SM_API_PORT, type SessionCopyMessage, type SmReply, type SmRequest } from "../../src/smapi/index.ts";
+import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, SM_API_PORT, type SessionCopyMessage, type SmReply, type SmRequest, type SubsystemConnect } from "../../src/smapi/index.ts";
 
-export function callSm(message: SmRequest | SessionCopyMessage): SmReply {
+/** One message on a connection of its own, and smss's reply. */
+export function callSm(message: SmRequest | SessionCopyMessage | SubsystemConnect): SmReply {
   const fd = sys.connectPort(ntObjectPath(SM_API_PORT));
   try {
     sys.write(fd, encodeMessage(message));
@@ -17,4 +18,9 @@ export function callSm(message: SmRequest | SessionCopyMessage): SmReply {
 export function markCritical(): void {
   const { status } = callSm({ kind: "critical" });
   if (status !== 0) throw new Error(`smss refused to mark the process critical: status 0x${status.toString(16)}`);
+}
+
+/** What every subsystem does once at start (NT: connecting with its SB_CONNECTION_INFO): returns smss's status. */
+export function announceSubsystem(subsystem: string, sessionId: number, sbApiPort: string): number {
+  return callSm({ kind: "connect", subsystem, sessionId, sbApiPort }).status;
 }

@@ -12,7 +12,6 @@
 // A session whose subsystems cannot start is fatal for sessions 0 and 1 and an error status for StartCsr.
 import * as sys from "sys";
 import type { Environment } from "../../src/config/environment.ts";
-import { parseSmssCommand } from "../../src/config/commandline.ts";
 import type { SessionConfig } from "../../src/config/sessions.ts";
 import type { ProcessStartData, SessionData } from "../../src/events/index.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
@@ -21,10 +20,12 @@ import { report } from "../lib/probe.ts";
 import { reportExit } from "../lib/processes.ts";
 import { runSessionCopy } from "./session-copy.ts";
 import { destroySession, sessionTable } from "../lib/win32k.ts";
-import { findImage } from "../lib/image-search.ts";
+import { findCommand } from "../lib/image-search.ts";
 import { bugcheck, CRITICAL_PROCESS_DIED, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import type { Subsystem } from "./smapi.ts";
 
+/** How long StopCsr waits for a subsystem to acknowledge the end of its session. */
+const SB_REPLY_TIMEOUT_MS = 5_000;
 /** Windows waits this long for a new session's subsystems (session 0 waits without a limit). */
 const SUBSYSTEM_TIMEOUT_MS = 60_000;
 
@@ -76,13 +77,16 @@ export class SessionManager {
     if (subsystems === undefined || sessionId < 2) return { status: NtStatus.INVALID_PARAMETER };
     for (const [pid, watched] of this.watched) if (watched.sessionId === sessionId) this.watched.delete(pid);
     for (const subsystem of subsystems) {
+      let fd = -1;
       try {
-        const fd = sys.connectPort(ntObjectPath(subsystem.sbApiPort));
+        fd = sys.connectPort(ntObjectPath(subsystem.sbApiPort));
         sys.write(fd, encodeMessage({ api: SmApiNumber.StopCsr, sessionId }));
-        sys.read(fd, MAX_MESSAGE_BYTES);
-        sys.close(fd);
+        // smss is PID 1: a subsystem that does not answer must not hold it; it is killed below anyway.
+        if (sys.poll([{ fd, events: sys.POLLIN }], SB_REPLY_TIMEOUT_MS)[0] !== 0) sys.read(fd, MAX_MESSAGE_BYTES);
       } catch (error) {
         if (!(error instanceof sys.SysError)) throw error;
+      } finally {
+        if (fd >= 0) sys.close(fd);
       }
     }
     for (const pid of sessionTable().get(sessionId) ?? []) this.kill(pid);
@@ -191,10 +195,9 @@ export class SessionManager {
   }
 
   private resolve(commandLine: string, what: string): { image: string; args: string[] } {
-    const command = parseSmssCommand(commandLine);
-    const image = findImage(this.environment.expand(command.image), this.environment);
-    if (image === undefined) throw new Error(`${what}: ${command.image} not found along Path or in \\SystemRoot\\System32`);
-    return { image, args: command.args };
+    const { requested, image, args } = findCommand(commandLine, this.environment);
+    if (image === undefined) throw new Error(`${what}: ${requested} not found along Path or in \\SystemRoot\\System32`);
+    return { image, args };
   }
 
   private sessionStarted(copy: Copy, message: Extract<SessionCopyMessage, { kind: "session-started" }>): void {

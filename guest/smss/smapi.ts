@@ -9,7 +9,6 @@
 import * as sys from "sys";
 import type { Environment } from "../../src/config/environment.ts";
 import { multiStringValue, stringValue, type SessionManagerKey } from "../../src/config/values.ts";
-import { parseSmssCommand } from "../../src/config/commandline.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import {
   decodeConnectOrRequest,
@@ -24,7 +23,8 @@ import {
   type SmRequest,
 } from "../../src/smapi/index.ts";
 import { report } from "../lib/probe.ts";
-import { findImage } from "../lib/image-search.ts";
+import { findCommand } from "../lib/image-search.ts";
+import { startProcess } from "../lib/processes.ts";
 import type { SessionManager } from "./sessions.ts";
 
 /** Creates \SmApiPort; anyone may connect (the server refuses callers that are not the system). */
@@ -127,13 +127,12 @@ export class SmApiServer {
   private execute(commandLine: string): SmReply {
     let command;
     try {
-      command = parseSmssCommand(commandLine);
+      command = findCommand(commandLine, this.environment);
     } catch {
       return { status: NtStatus.INVALID_PARAMETER };
     }
-    const image = findImage(this.environment.expand(command.image), this.environment);
-    if (image === undefined) return { status: NtStatus.OBJECT_NAME_NOT_FOUND };
-    const pid = sys.spawn(image, [image, ...command.args], this.environment.toEnvp());
+    if (command.image === undefined) return { status: NtStatus.OBJECT_NAME_NOT_FOUND };
+    const pid = startProcess(command.image, [command.image, ...command.args], this.environment.toEnvp());
     return { status: NtStatus.SUCCESS, pid };
   }
 

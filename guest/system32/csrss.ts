@@ -12,7 +12,7 @@ import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
 import type { CsrCaller, CsrReply, CsrRequest, CsrServerDll, CsrServerDllEntry } from "../lib/csr.ts";
 import { report } from "../lib/probe.ts";
-import { announceSubsystem } from "../lib/subsystem.ts";
+import { announceSubsystem } from "../lib/sm-client.ts";
 import { sessionOf } from "../lib/win32k.ts";
 
 const SYSTEM32 = "/Windows/System32";

@@ -5,7 +5,7 @@ import * as sys from "sys";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { NtStatus } from "../../src/smapi/index.ts";
 import { report } from "../lib/probe.ts";
-import { announceSubsystem } from "../lib/subsystem.ts";
+import { announceSubsystem } from "../lib/sm-client.ts";
 
 const SB_API_PORT = "\\PsxSbApiPort";
 

@@ -3,11 +3,10 @@
 // from the SOFTWARE hive. A module winlogon imports at logon, as csrss imports its server DLLs: the hive
 // library it carries is 3e6 guest instructions to load, which the logon prompt need not wait for.
 import * as sys from "sys";
-import { parseSmssCommand } from "../../src/config/commandline.ts";
 import { Environment } from "../../src/config/environment.ts";
 import { userinitCommands } from "../../src/config/winlogon.ts";
 import { Hive } from "../../src/hive/index.ts";
-import { findImage } from "../lib/image-search.ts";
+import { findCommand } from "../lib/image-search.ts";
 
 const SOFTWARE_HIVE = "/Windows/System32/config/SOFTWARE";
 const SYSTEM_HIVE = "/Windows/System32/config/SYSTEM";
@@ -46,10 +45,9 @@ export function userinitPrograms(environment: Environment): { programs: { image:
   const programs: { image: string; args: string[] }[] = [];
   const missing: string[] = [];
   for (const line of userinitCommands(openHive(SOFTWARE_HIVE), environment)) {
-    const command = parseSmssCommand(line);
-    const image = findImage(command.image, environment);
-    if (image === undefined) missing.push(command.image);
-    else programs.push({ image, args: command.args });
+    const { requested, image, args } = findCommand(line, environment);
+    if (image === undefined) missing.push(requested);
+    else programs.push({ image, args });
   }
   return { programs, missing };
 }
