@@ -60,19 +60,20 @@ describe("the layouts of dir and tasklist", () => {
     expect(dirDirsLine(15, 30521323520)).toBe("              15 Dir(s)  30,521,323,520 bytes free");
   });
 
-  it("tasklist: Windows' columns, then the user", () => {
+  it("tasklist: Windows' columns but Session Name, then the user, in 80 columns", () => {
     const table = tasklistTable([
-      { image: "smss.exe", pid: 1, sessionName: "Services", session: 0, memoryKiB: 1012, user: "NT AUTHORITY\\SYSTEM" },
-      { image: "a-very-long-program-name.exe", pid: 31337, sessionName: "Console", session: 1, memoryKiB: 12, user: "SMSS86\\User" },
+      { image: "smss.exe", pid: 1, session: 0, memoryKiB: 1012, user: "NT AUTHORITY\\SYSTEM" },
+      { image: "a-very-long-program-name.exe", pid: 31337, session: 1, memoryKiB: 12, user: "SMSS86\\Administrator" },
     ]);
     expect(table.split("\n")).toEqual([
       "",
-      "Image Name                     PID Session Name        Session#    Mem Usage User Name",
-      `========================= ======== ================ =========== ============ ${"=".repeat(50)}`,
-      "smss.exe                         1 Services                   0      1,012 K NT AUTHORITY\\SYSTEM",
-      "a-very-long-program-name.    31337 Console                    1         12 K SMSS86\\User",
+      "Image Name                     PID    Session#    Mem Usage User Name",
+      `========================= ======== =========== ============ ${"=".repeat(20)}`,
+      "smss.exe                         1           0      1,012 K NT AUTHORITY\\SYSTEM",
+      "a-very-long-program-name.    31337           1         12 K SMSS86\\Administrator",
       "",
     ]);
+    for (const line of table.split("\n")) expect(line.length).toBeLessThanOrEqual(80);
   });
 });
 
@@ -316,22 +317,21 @@ describe("cmd.exe in the emulated PC", () => {
     const lines = outputOf(transcript, "tasklist").split("\n");
     expect(lines.slice(0, 3)).toEqual([
       "",
-      "Image Name                     PID Session Name        Session#    Mem Usage User Name",
-      `========================= ======== ================ =========== ============ ${"=".repeat(50)}`,
+      "Image Name                     PID    Session#    Mem Usage User Name",
+      `========================= ======== =========== ============ ${"=".repeat(20)}`,
     ]);
-    // The columns by their places: image 0-24, PID 26-33, session name 35-50, session 52-62, memory 64-75, user 77-.
+    // The columns by their places: image 0-24, PID 26-33, session 35-45, memory 47-58, user 60-.
     const rows = lines.slice(3, -1).map((line) => ({
       image: line.slice(0, 25).trimEnd(),
       pid: Number(line.slice(26, 34)),
-      sessionName: line.slice(35, 51).trimEnd(),
-      session: Number(line.slice(52, 63)),
-      memory: line.slice(64, 76).trimStart(),
-      user: line.slice(77),
+      session: Number(line.slice(35, 46)),
+      memory: line.slice(47, 59).trimStart(),
+      user: line.slice(60),
     }));
     const memory = expect.stringMatching(/^[1-9][\d,]* K$/);
-    expect(rows[0]).toEqual({ image: "init.exe", pid: 1, sessionName: "Services", session: 0, memory, user: "NT AUTHORITY\\SYSTEM" });
-    expect(rows.filter((row) => row.image === "logon.exe")).toEqual([{ image: "logon.exe", pid: expect.any(Number), sessionName: "Console", session: 1, memory, user: "NT AUTHORITY\\SYSTEM" }]);
-    expect(rows.filter((row) => row.image === "cmd.exe")).toEqual([{ image: "cmd.exe", pid: cmdPid, sessionName: "Console", session: 1, memory, user: "SMSS86\\User" }]);
+    expect(rows[0]).toEqual({ image: "init.exe", pid: 1, session: 0, memory, user: "NT AUTHORITY\\SYSTEM" });
+    expect(rows.filter((row) => row.image === "logon.exe")).toEqual([{ image: "logon.exe", pid: expect.any(Number), session: 1, memory, user: "NT AUTHORITY\\SYSTEM" }]);
+    expect(rows.filter((row) => row.image === "cmd.exe")).toEqual([{ image: "cmd.exe", pid: cmdPid, session: 1, memory, user: "SMSS86\\User" }]);
     expect(lines.at(-1)).toBe("");
   });
 

@@ -87,9 +87,9 @@ describe("the default machine (Vista model)", () => {
     expect(await run(machine, "echo %USERNAME% in %SESSIONNAME%")).toBe("User in Console");
     expect(await run(machine, "ver")).toMatch(/smss86 \[Version 6\.1\.7601\]/);
     const tasks = await run(machine, "tasklist");
-    expect(tasks).toMatch(/^winlogon\.exe +\d+ +Console +1 .*NT AUTHORITY\\SYSTEM/m);
-    expect(tasks).toMatch(/^cmd\.exe +\d+ +Console +1 .*SMSS86\\User/m);
-    expect(tasks).toMatch(/^wininit\.exe +\d+ +Services +0 /m);
+    expect(tasks).toMatch(/^winlogon\.exe +\d+ +1 +[\d,]+ K NT AUTHORITY\\SYSTEM\r?$/m);
+    expect(tasks).toMatch(/^cmd\.exe +\d+ +1 +[\d,]+ K SMSS86\\User\r?$/m);
+    expect(tasks).toMatch(/^wininit\.exe +\d+ +0 +[\d,]+ K NT AUTHORITY\\SYSTEM\r?$/m);
     expect(await run(machine, "set USERPROFILE")).toBe("USERPROFILE=C:\\Users\\User");
     expect(await run(machine, "cd \\Windows\\System32", /System32>$/)).toBe("");
     expect(await run(machine, "dir csrss.exe", /System32>$/)).toMatch(/Directory of C:\\Windows\\System32[\s\S]*csrss\.exe[\s\S]*1 File\(s\)/);

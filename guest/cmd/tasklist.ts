@@ -48,7 +48,6 @@ function row(pid: number, shell: Shell): TaskRow | undefined {
     return {
       image: imageName(text("comm").trim(), cmdline.split("\0")),
       pid,
-      sessionName: session === 0 ? "Services" : "Console",
       session,
       memoryKiB: Number.parseInt(statusField(status, "VmRSS") ?? "0", 10),
       user: userName(Number.parseInt(statusField(status, "Uid") ?? "", 10), shell),

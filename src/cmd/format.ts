@@ -38,24 +38,23 @@ export function dirDirsLine(count: number, freeBytes: number): string {
 export interface TaskRow {
   image: string;
   pid: number;
-  sessionName: string;
   session: number;
   memoryKiB: number;
   user: string;
 }
 
 /**
- * tasklist's table: a blank line, the header, the rule, then a row a process. The columns are tasklist's
- * (Image Name 25 wide, PID 8, Session Name 16, Session# 11, Mem Usage 12), then User Name as `tasklist /v`
- * shows it, last, so that no line ends in padding. A longer image name is cut to the column, as Windows cuts it.
+ * tasklist's table: a blank line, the header, the rule, then a row a process. Windows' columns (Image Name 25
+ * wide, PID 8, Session# 11, Mem Usage 12) and User Name last, so that no line ends in padding; Windows' Session
+ * Name column (16 wide) is left out so that a row with a user of up to 20 characters fits an 80-column console
+ * (Windows 7's), and the session name says nothing Session# does not. A longer image name is cut to the
+ * column, as Windows cuts it.
  */
 export function tasklistTable(rows: readonly TaskRow[]): string {
-  const line = (image: string, pid: string, sessionName: string, session: string, memory: string, user: string) =>
-    `${image.slice(0, 25).padEnd(25)} ${pid.padStart(8)} ${sessionName.slice(0, 16).padEnd(16)} ${session.padStart(11)} ${memory.padStart(12)} ${user}`;
-  const out = ["", line("Image Name", "PID", "Session Name", "Session#", "Mem Usage", "User Name")];
-  out.push(["=".repeat(25), "=".repeat(8), "=".repeat(16), "=".repeat(11), "=".repeat(12), "=".repeat(50)].join(" "));
-  for (const row of rows) {
-    out.push(line(row.image, String(row.pid), row.sessionName, String(row.session), `${groupThousands(row.memoryKiB)} K`, row.user));
-  }
+  const line = (image: string, pid: string, session: string, memory: string, user: string) =>
+    `${image.slice(0, 25).padEnd(25)} ${pid.padStart(8)} ${session.padStart(11)} ${memory.padStart(12)} ${user}`;
+  const out = ["", line("Image Name", "PID", "Session#", "Mem Usage", "User Name")];
+  out.push(["=".repeat(25), "=".repeat(8), "=".repeat(11), "=".repeat(12), "=".repeat(20)].join(" "));
+  for (const row of rows) out.push(line(row.image, String(row.pid), String(row.session), `${groupThousands(row.memoryKiB)} K`, row.user));
   return out.join("\n") + "\n";
 }
