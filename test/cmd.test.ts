@@ -203,6 +203,8 @@ describe("cmd.exe in the emulated PC", () => {
         asUser("/", [CMD, "/c", "show", "4"]),
         asUser("/", [CMD, "/q", "/c", "echo", "quiet"]),
         { argv: ["/t/feed.exe", "/t/pipe-script.txt", CMD], env: USER_ENVIRONMENT },
+        // A line longer than Windows' 8191 characters is refused whole; the next one runs.
+        asUser("/", [CMD, "/q"], `echo ${"x".repeat(9000)}\necho after\n`),
       ],
     );
     results = run.results;
@@ -369,6 +371,8 @@ describe("cmd.exe in the emulated PC", () => {
     expect(results[6].code).toBe(4);
     expect(JSON.parse(results[6].stdout)).toMatchObject({ argv: ["show", "4"] });
     expect(results[7]).toMatchObject({ code: 0, stdout: "quiet\n", stderr: "" });
+    expect(results[9]).toMatchObject({ code: 0, stderr: "The input line is too long.\n" });
+    expect(results[9].stdout).toMatch(/^smss86 \[Version 6\.1\.7601\]\n\nafter\n/);
   });
 });
 

@@ -156,6 +156,23 @@ describe("a watched process that dies stops the machine", () => {
   });
 });
 
+describe("winlogon under bad input and without lsass", () => {
+  it("drops what is typed past 256 characters, and refuses the logon when lsass is gone, prompting again", async () => {
+    const machine = await boot();
+    await machine.waitForPhase("services");
+    const long = await machine.logon("x".repeat(5000), "y".repeat(5000));
+    expect(long).toEqual({ status: "failed", data: { sessionId: 1, user: "x".repeat(256), reason: "unknown user name or bad password" } });
+    const lsass = processStarts(machine).find((p) => /lsass\.exe$/i.test(p.image))!;
+    await machine.command(`kill ${lsass.pid}`);
+    const refused = await machine.logon(USER.user, USER.password);
+    expect(refused).toEqual({ status: "failed", data: { sessionId: 1, user: "User", reason: "the Local Security Authority does not answer" } });
+    const before = new Set(machine.events);
+    await machine.waitForConsole("The Local Security Authority cannot be contacted.");
+    await machine.waitForEvent((e) => e.phase === "logon-prompt" && !before.has(e), { description: "winlogon's prompt again" });
+    expect(machine.outcome).toBeUndefined();
+  });
+});
+
 describe("subsystems that cannot start", () => {
   it("a Required subsystem whose image is missing → STOP 0xC000021A", async () => {
     const machine = await boot({

@@ -8,6 +8,11 @@ import * as sys from "sys";
 import { decodeUtf8 } from "../../src/hive/index.ts";
 
 const BLOCK = 4096;
+/** Windows' cmd refuses longer lines ("The input line is too long."); here they are also what is kept in memory. */
+export const MAX_LINE_BYTES = 8191;
+/** What readLine returns instead of a line (symbols: no typed line can be mistaken for one). */
+export const INTERRUPTED = Symbol("interrupted");
+export const TOO_LONG = Symbol("too long");
 const NEWLINE = 0x0a;
 
 export type InputKind = "terminal" | "file" | "stream";
@@ -22,6 +27,8 @@ export class LineReader {
    * the terminal was not in canonical mode (ahead of winlogon's switch to it) comes as one block.
    */
   private typedAhead = new Uint8Array(0);
+  /** The line being read has gone past MAX_LINE_BYTES: its bytes are dropped up to its end. */
+  private overlong = false;
 
   constructor(private readonly fd: number) {
     const type = sys.fstat(fd).mode & sys.S_IFMT;
@@ -35,16 +42,17 @@ export class LineReader {
   }
 
   /**
-   * The next line without its line end (CR LF or LF); "interrupted" when Ctrl-C dropped the line being
-   * typed; undefined at the end of input (a last line without a line end is still a line).
+   * The next line without its line end (CR LF or LF); INTERRUPTED when Ctrl-C dropped the line being
+   * typed; TOO_LONG for a line longer than MAX_LINE_BYTES (read to its end and dropped); undefined at the
+   * end of input (a last line without a line end is still a line).
    */
-  readLine(): string | "interrupted" | undefined {
+  readLine(): string | typeof INTERRUPTED | typeof TOO_LONG | undefined {
     for (;;) {
       if (this.typedAhead.length > 0) {
         const ahead = this.typedAhead;
         const newline = ahead.indexOf(NEWLINE);
         const used = newline < 0 ? ahead : ahead.subarray(0, newline + 1);
-        for (const byte of used) this.pending.push(byte);
+        this.append(used);
         this.typedAhead = ahead.subarray(used.length);
         if (newline >= 0) return this.take(this.pending.length - 1);
       }
@@ -58,17 +66,17 @@ export class LineReader {
       if (interrupt !== 0) {
         sys.read(this.interrupts, 128);
         this.pending = [];
-        return "interrupted";
+        this.overlong = false;
+        return INTERRUPTED;
       }
       if (input === 0) continue;
       const chunk = sys.read(this.fd, this.kind === "stream" ? 1 : BLOCK);
       if (chunk.length === 0) {
-        if (this.pending.length === 0) return undefined;
+        if (this.pending.length === 0 && !this.overlong) return undefined;
         return this.take(this.pending.length);
       }
       const newline = chunk.indexOf(NEWLINE);
-      const used = newline < 0 ? chunk : chunk.subarray(0, newline + 1);
-      for (const byte of used) this.pending.push(byte);
+      this.append(newline < 0 ? chunk : chunk.subarray(0, newline + 1));
       if (newline < 0) continue;
       if (this.kind === "file" && newline + 1 < chunk.length) sys.lseek(this.fd, newline + 1 - chunk.length, sys.SEEK_CUR);
       if (this.kind === "terminal") this.typedAhead = chunk.slice(newline + 1);
@@ -76,10 +84,20 @@ export class LineReader {
     }
   }
 
-  private take(length: number): string {
+  /** A line's bytes and its line end: at most MAX_LINE_BYTES of text is kept. */
+  private append(bytes: Uint8Array): void {
+    for (const byte of bytes) {
+      if (this.pending.length < MAX_LINE_BYTES + 2) this.pending.push(byte);
+      else this.overlong = true;
+    }
+  }
+
+  private take(length: number): string | typeof TOO_LONG {
     const end = length > 0 && this.pending[length - 1] === 0x0d ? length - 1 : length;
-    const line = decodeUtf8(new Uint8Array(this.pending.slice(0, end)));
+    const tooLong = this.overlong || end > MAX_LINE_BYTES;
+    const line = tooLong ? TOO_LONG : decodeUtf8(new Uint8Array(this.pending.slice(0, end)));
     this.pending = [];
+    this.overlong = false;
     return line;
   }
 }

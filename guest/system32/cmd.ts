@@ -11,7 +11,7 @@
 import * as sys from "sys";
 import { expandPrompt } from "../../src/cmd/parse.ts";
 import { Environment } from "../../src/config/environment.ts";
-import { LineReader } from "../cmd/input.ts";
+import { INTERRUPTED, LineReader, TOO_LONG } from "../cmd/input.ts";
 import { Shell } from "../cmd/shell.ts";
 
 const USAGE = "Usage: CMD [/Q] [/C command | /K command]\n";
@@ -77,8 +77,12 @@ for (;;) {
     if (input.kind === "terminal") shell.out("\n");
     sys.exit(0);
   }
-  if (line === "interrupted") {
+  if (line === INTERRUPTED) {
     shell.out("\n");
+    continue;
+  }
+  if (line === TOO_LONG) {
+    sys.write(2, "The input line is too long.\n");
     continue;
   }
   if (input.kind !== "terminal" && shell.echo) shell.out(`${line}\n`);

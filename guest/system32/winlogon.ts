@@ -12,7 +12,7 @@
 import * as sys from "sys";
 import type { LogonData } from "../../src/events/index.ts";
 import { decodeUtf8 } from "../../src/hive/text.ts";
-import { decodeLogonReply, LogonStatus, LSA_AUTHENTICATION_PORT, type LogonReply } from "../../src/lsa/index.ts";
+import { decodeLogonReply, LogonStatus, LSA_AUTHENTICATION_PORT, LsaMessageError, MAX_CREDENTIAL_LENGTH, type LogonReply } from "../../src/lsa/index.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
 import { Children } from "../lib/children.ts";
@@ -25,6 +25,8 @@ const CONSOLE = "/dev/ttyS0";
 const USERENV = "/Windows/System32/userenv.dll";
 /** Windows makes a refused logon wait before the prompt comes back, to slow down guessing. */
 const REFUSAL_DELAY_MS = 1000;
+/** lsass's port is looked for this many times, 100 ms apart, before the logon is refused. */
+const LSA_START_ATTEMPTS = 50;
 const BACKSPACE = 0x7f;
 const CONTROL_H = 0x08;
 const CONTROL_U = 0x15;
@@ -36,7 +38,10 @@ function write(text: string): void {
   sys.write(tty, text);
 }
 
-/** One line from the terminal; `echo` false for a password. undefined when the terminal hung up. */
+/**
+ * One line from the terminal; `echo` false for a password. undefined when the terminal hung up. What is typed
+ * past the longest name or password lsass takes is dropped.
+ */
 function readLine(echo: boolean): string | undefined {
   let line = "";
   for (;;) {
@@ -53,27 +58,32 @@ function readLine(echo: boolean): string | undefined {
     } else if (byte === CONTROL_U) {
       if (echo) write("\b \b".repeat(line.length));
       line = "";
-    } else if (byte >= 0x20) {
+    } else if (byte >= 0x20 && line.length < MAX_CREDENTIAL_LENGTH) {
       line += String.fromCharCode(byte);
       if (echo) write(String.fromCharCode(byte));
     }
   }
 }
 
-function askLsa(user: string, password: string): LogonReply {
+/** lsass's answer, or undefined when it cannot be reached or sends no answer (it ended, say). */
+function askLsa(user: string, password: string): LogonReply | undefined {
   // lsass may still be starting in session 0 when the first user types.
   for (let attempt = 0; ; attempt++) {
     let fd: number;
     try {
       fd = sys.connectPort(ntObjectPath(LSA_AUTHENTICATION_PORT));
     } catch (error) {
-      if (!(error instanceof sys.SysError) || attempt >= 50) throw error;
+      if (!(error instanceof sys.SysError)) throw error;
+      if (attempt >= LSA_START_ATTEMPTS) return undefined;
       sys.sleep(100);
       continue;
     }
     try {
       sys.write(fd, JSON.stringify({ user, password }));
       return decodeLogonReply(sys.read(fd, MAX_MESSAGE_BYTES));
+    } catch (error) {
+      if (error instanceof sys.SysError || error instanceof LsaMessageError) return undefined;
+      throw error;
     } finally {
       sys.close(fd);
     }
@@ -161,11 +171,16 @@ async function main(): Promise<never> {
     write("Password: ");
     const password = readLine(false) ?? "";
     const reply = askLsa(user.trim(), password);
-    if (reply.status !== LogonStatus.SUCCESS || reply.user === undefined || reply.uid === undefined) {
-      const reason = reply.status === LogonStatus.ACCOUNT_DISABLED ? "the account is disabled" : "unknown user name or bad password";
+    if (reply?.status !== LogonStatus.SUCCESS || reply.user === undefined || reply.uid === undefined) {
+      const [reason, message] =
+        reply === undefined
+          ? ["the Local Security Authority does not answer", "The Local Security Authority cannot be contacted.\n"]
+          : reply.status === LogonStatus.ACCOUNT_DISABLED
+            ? ["the account is disabled", "Your account has been disabled.\n"]
+            : ["unknown user name or bad password", "The user name or password is incorrect.\n"];
       report("logon", "failed", { sessionId, user: user.trim(), reason } satisfies LogonData);
       sys.sleep(REFUSAL_DELAY_MS);
-      write(reply.status === LogonStatus.ACCOUNT_DISABLED ? "Your account has been disabled.\n" : "The user name or password is incorrect.\n");
+      write(message);
       continue;
     }
     const account = { user: reply.user, uid: reply.uid };
