@@ -9,7 +9,7 @@ import { versionLine, windowsVersion } from "../../src/config/version.ts";
 import { HiveError } from "../../src/hive/index.ts";
 import { isRegularFile } from "../lib/image-search.ts";
 import { startProcess, waitForProcess } from "../lib/processes.ts";
-import { openSoftwareHive } from "../lib/software-hive.ts";
+import { openConfigHive } from "../lib/config-hive.ts";
 import { BUILTINS } from "./builtins.ts";
 import { currentWin32Directory, guestPathOf } from "./paths.ts";
 
@@ -41,7 +41,7 @@ export class Shell {
   versionLine(): { line: string } | { error: string } {
     if (this.version === undefined) {
       try {
-        this.version = { line: versionLine(windowsVersion(openSoftwareHive())) };
+        this.version = { line: versionLine(windowsVersion(openConfigHive("SOFTWARE"))) };
       } catch (error) {
         if (!(error instanceof HiveError || error instanceof ConfigError || error instanceof sys.SysError)) throw error;
         this.version = { error: `The version cannot be read from the SOFTWARE hive: ${error.message}` };

@@ -8,17 +8,12 @@
 import * as sys from "sys";
 import { tasklistTable, type TaskRow } from "../../src/cmd/format.ts";
 import { decodeUtf8 } from "../../src/hive/index.ts";
-import { ownUid } from "../lib/processes.ts";
+import { ownUid, processStatus, realUid } from "../lib/processes.ts";
 import { sessionOf } from "../lib/win32k.ts";
 import type { Shell } from "./shell.ts";
 
 /** TASK_COMM_LEN - 1: the longest name the kernel keeps in comm. */
 const COMM_LENGTH = 15;
-
-function statusField(status: string, name: string): string | undefined {
-  const line = status.split("\n").find((text) => text.startsWith(`${name}:`));
-  return line?.slice(name.length + 1).trim();
-}
 
 /** comm, or the command-line argument it was cut from: for the shared runtime the program's path is argv[1]. */
 function imageName(comm: string, argv: string[]): string {
@@ -43,14 +38,15 @@ function row(pid: number, shell: Shell): TaskRow | undefined {
   try {
     const cmdline = text("cmdline");
     if (cmdline === "") return undefined;
-    const status = text("status");
+    const status = processStatus(pid);
+    if (status === undefined) return undefined;
     const session = sessionOf(pid) ?? 0;
     return {
       image: imageName(text("comm").trim(), cmdline.split("\0")),
       pid,
       session,
-      memoryKiB: Number.parseInt(statusField(status, "VmRSS") ?? "0", 10),
-      user: userName(Number.parseInt(statusField(status, "Uid") ?? "", 10), shell),
+      memoryKiB: Number.parseInt(status.get("VmRSS") ?? "0", 10),
+      user: userName(realUid(status), shell),
     };
   } catch (error) {
     if (error instanceof sys.SysError && (error.code === "ENOENT" || error.code === "ESRCH")) return undefined;

@@ -11,14 +11,24 @@ export function mySession(): number {
   return sessionOf(sys.getpid()) ?? 0;
 }
 
-/** Sends a request to the server DLL in slot `dll`; a reply that is not a JSON object is an Error. */
+/** A connection to the csrss of a session (the caller's by default). */
+export function connectCsr(sessionId = mySession()): number {
+  return sys.connectPort(ntObjectPath(apiPortName(sessionId)));
+}
+
+/** One request to the server DLL in slot `dll` on an open connection; a reply that is not a JSON object is an Error. */
+export function askCsr(fd: number, dll: number, api: number, body: Record<string, unknown> = {}): CsrReply {
+  sys.write(fd, JSON.stringify({ ...body, dll, api }));
+  const reply = JSON.parse(decodeUtf8(sys.read(fd, MAX_MESSAGE_BYTES))) as unknown;
+  if (typeof reply !== "object" || reply === null || typeof (reply as CsrReply).status !== "number") throw new Error("csrss sent a malformed reply");
+  return reply as CsrReply;
+}
+
+/** One request on a connection of its own. */
 export function callCsr(dll: number, api: number, body: Record<string, unknown> = {}, sessionId = mySession()): CsrReply {
-  const fd = sys.connectPort(ntObjectPath(apiPortName(sessionId)));
+  const fd = connectCsr(sessionId);
   try {
-    sys.write(fd, JSON.stringify({ ...body, dll, api }));
-    const reply = JSON.parse(decodeUtf8(sys.read(fd, MAX_MESSAGE_BYTES))) as unknown;
-    if (typeof reply !== "object" || reply === null || typeof (reply as CsrReply).status !== "number") throw new Error("csrss sent a malformed reply");
-    return reply as CsrReply;
+    return askCsr(fd, dll, api, body);
   } finally {
     sys.close(fd);
   }

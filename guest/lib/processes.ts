@@ -2,6 +2,7 @@
 // guest program that starts another goes through startProcess, and whoever reaps one reports its end.
 import * as sys from "sys";
 import type { ProcessExitData, ProcessStartData } from "../../src/events/index.ts";
+import { decodeLatin1 } from "../../src/hive/text.ts";
 import { report } from "./probe.ts";
 import { sessionOf } from "./win32k.ts";
 
@@ -14,15 +15,39 @@ export function startProcess(image: string, argv: readonly string[], envp?: read
   return pid;
 }
 
+/**
+ * A process's status as the kernel has it (/proc/<pid>/status: "Name", "Uid", "VmRSS", …, each value
+ * trimmed), or undefined when the process has ended.
+ */
+export function processStatus(pid: number | "self"): Map<string, string> | undefined {
+  let text: string;
+  try {
+    text = decodeLatin1(sys.readFile(`/proc/${pid}/status`));
+  } catch (error) {
+    if (error instanceof sys.SysError && (error.code === "ENOENT" || error.code === "ESRCH")) return undefined;
+    throw error;
+  }
+  const fields = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return fields;
+}
+
+/** A status "Uid" value's first number: the real uid. */
+export function realUid(status: Map<string, string>): number {
+  return Number.parseInt(status.get("Uid") ?? "", 10);
+}
+
 let cachedUid: number | undefined;
 
 /** This process's real uid (the runtime has no getuid: the kernel's status file says it). */
 export function ownUid(): number {
   if (cachedUid === undefined) {
-    const status = String.fromCharCode.apply(null, sys.readFile("/proc/self/status") as unknown as number[]);
-    const line = status.split("\n").find((text) => text.startsWith("Uid:"));
-    cachedUid = Number(line?.split(/\s+/)[1] ?? NaN);
-    if (!Number.isInteger(cachedUid)) throw new Error("/proc/self/status has no Uid line");
+    const uid = realUid(processStatus("self") ?? new Map());
+    if (!Number.isInteger(uid)) throw new Error("/proc/self/status has no Uid line");
+    cachedUid = uid;
   }
   return cachedUid;
 }

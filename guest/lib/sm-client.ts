@@ -3,12 +3,17 @@ import * as sys from "sys";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, SM_API_PORT, type SessionCopyMessage, type SmReply, type SmRequest, type SubsystemConnect } from "../../src/smapi/index.ts";
 
-/** One message on a connection of its own, and smss's reply. */
+/** One message on an open connection to \SmApiPort, and smss's reply. */
+export function askSm(fd: number, message: SmRequest | SessionCopyMessage | SubsystemConnect): SmReply {
+  sys.write(fd, encodeMessage(message));
+  return decodeReply(sys.read(fd, MAX_MESSAGE_BYTES));
+}
+
+/** One message on a connection of its own. */
 export function callSm(message: SmRequest | SessionCopyMessage | SubsystemConnect): SmReply {
   const fd = sys.connectPort(ntObjectPath(SM_API_PORT));
   try {
-    sys.write(fd, encodeMessage(message));
-    return decodeReply(sys.read(fd, MAX_MESSAGE_BYTES));
+    return askSm(fd, message);
   } finally {
     sys.close(fd);
   }

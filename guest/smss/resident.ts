@@ -10,6 +10,7 @@ import { TEST_CONTROL_SWITCH, type CommandData } from "../../src/events/index.ts
 import { bugcheck, STATUS_SYSTEM_PROCESS_TERMINATED } from "./bugcheck.ts";
 import { say } from "./console.ts";
 import { drainSignals, reapEnded } from "../lib/children.ts";
+import { processStatus } from "../lib/processes.ts";
 import { report } from "../lib/probe.ts";
 import type { SessionManager } from "./sessions.ts";
 import type { SmApiServer } from "./smapi.ts";
@@ -114,15 +115,9 @@ function memoryText(): string {
   const processes: string[] = [];
   for (const name of sys.readdir("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    let status: string;
-    try {
-      status = decodeLatin1(sys.readFile(`/proc/${name}/status`));
-    } catch {
-      continue;
-    }
-    const field = (key: string) => status.match(new RegExp(`^${key}:\\s*(.*)$`, "m"))?.[1].trim();
-    const rss = field("VmRSS");
-    if (rss !== undefined) processes.push(`${name} ${field("Name")} ${rss}`);
+    const status = processStatus(Number(name));
+    const rss = status?.get("VmRSS");
+    if (rss !== undefined) processes.push(`${name} ${status!.get("Name")} ${rss}`);
   }
   return [...meminfo, ...processes].join("\n");
 }

@@ -8,6 +8,7 @@ import * as sys from "sys";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { decodeReply, encodeMessage, MAX_MESSAGE_BYTES, NtStatus, SM_API_PORT, type SessionCopyMessage, type SessionPlan, type SmReply } from "../../src/smapi/index.ts";
 import { startProcess } from "../lib/processes.ts";
+import { askSm } from "../lib/sm-client.ts";
 import { attachProcess, createSession } from "../lib/win32k.ts";
 import { say } from "./console.ts";
 
@@ -56,8 +57,7 @@ export function runSessionCopy(sessionId: number, plan: SessionPlan, environment
 }
 
 function ask(port: number, message: SessionCopyMessage): SmReply {
-  sys.write(port, encodeMessage(message));
-  const reply = decodeReply(sys.read(port, MAX_MESSAGE_BYTES));
+  const reply = askSm(port, message);
   if (reply.status !== NtStatus.SUCCESS) throw new SessionCopyError(`the master answered ${message.kind} with status 0x${reply.status.toString(16)}`);
   return reply;
 }

@@ -17,7 +17,7 @@ import type { ProcessStartData, SessionData } from "../../src/events/index.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { encodeMessage, MAX_MESSAGE_BYTES, NtStatus, SmApiNumber, type SessionCopyMessage, type SessionPlan, type SmReply } from "../../src/smapi/index.ts";
 import { report } from "../lib/probe.ts";
-import { reportExit } from "../lib/processes.ts";
+import { processStatus, reportExit } from "../lib/processes.ts";
 import { runSessionCopy } from "./session-copy.ts";
 import { destroySession, sessionTable } from "../lib/win32k.ts";
 import { findCommand } from "../lib/image-search.ts";
@@ -132,7 +132,8 @@ export class SessionManager {
   /** A message of smss86's own protocol; undefined when the answer comes later. */
   serveCopyMessage(message: SessionCopyMessage, fd: number, pid: number): SmReply | undefined {
     if (message.kind === "critical") {
-      this.watched.set(pid, { image: commandName(pid), sessionId: -1, role: "critical" });
+      // The kernel's name for it (for a program of the shared runtime, the .exe's own name).
+      this.watched.set(pid, { image: processStatus(pid)?.get("Name") ?? `pid ${pid}`, sessionId: -1, role: "critical" });
       return { status: NtStatus.SUCCESS };
     }
     const copy = this.copies.get(pid);
@@ -249,13 +250,4 @@ export class SessionManager {
 
 function describeEnd(result: sys.WaitResult): string {
   return result.code !== null ? `exited with code ${result.code}` : `was killed by signal ${result.signal}`;
-}
-
-/** The process's image name as the kernel has it (for binfmt programs: the .exe's own name). */
-function commandName(pid: number): string {
-  try {
-    return String.fromCharCode.apply(null, sys.readFile(`/proc/${pid}/comm`) as unknown as number[]).trim();
-  } catch {
-    return `pid ${pid}`;
-  }
 }

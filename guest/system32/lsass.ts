@@ -3,18 +3,15 @@
 // by the runtime's sys.argon2id). The SAM is read for each logon, so an account changed on the disk counts
 // at the next logon. Unknown user and wrong password get the same answer, as in Windows.
 import * as sys from "sys";
-import { Hive } from "../../src/hive/index.ts";
 import { decodeLogonRequest, LogonStatus, LSA_AUTHENTICATION_PORT, LsaMessageError, MAX_CREDENTIAL_LENGTH, type LogonReply, type LogonRequest } from "../../src/lsa/index.ts";
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { findAccount, verifyPassword, type Argon2Params } from "../../src/sam/index.ts";
-
-const SAM_HIVE = "/Windows/System32/config/SAM";
-const SAM_NAME = "\\SystemRoot\\System32\\config\\SAM";
+import { openConfigHive } from "../lib/config-hive.ts";
 
 const hasher = (password: Uint8Array, salt: Uint8Array, params: Argon2Params) => sys.argon2id(password, salt, params);
 
 function logon(request: LogonRequest): LogonReply {
-  const account = findAccount(Hive.open(sys.readFile(SAM_HIVE), { name: SAM_NAME }), request.user);
+  const account = findAccount(openConfigHive("SAM"), request.user);
   if (account === undefined || !verifyPassword(account, request.password, hasher)) return { status: LogonStatus.LOGON_FAILURE };
   if (account.disabled) return { status: LogonStatus.ACCOUNT_DISABLED };
   return { status: LogonStatus.SUCCESS, user: account.userName, uid: account.rid, fullName: account.fullName };

@@ -2,23 +2,15 @@
 // (CreateEnvironmentBlock: the system's variables and who and where the user is) and the Userinit programs
 // from the SOFTWARE hive. A module winlogon imports at logon, as csrss imports its server DLLs: the hive
 // library it carries is 3e6 guest instructions to load, which the logon prompt need not wait for.
-import * as sys from "sys";
 import { Environment } from "../../src/config/environment.ts";
+import { currentControlSet } from "../../src/config/values.ts";
 import { userinitCommands } from "../../src/config/winlogon.ts";
-import { Hive } from "../../src/hive/index.ts";
+import { openConfigHive } from "../lib/config-hive.ts";
 import { findCommand } from "../lib/image-search.ts";
 
-const SOFTWARE_HIVE = "/Windows/System32/config/SOFTWARE";
-const SYSTEM_HIVE = "/Windows/System32/config/SYSTEM";
-
-function openHive(path: string): Hive {
-  return Hive.open(sys.readFile(path), { name: path });
-}
-
 function computerName(): string {
-  const hive = openHive(SYSTEM_HIVE);
-  const select = hive.key("Select")?.value("Current")?.asDword() ?? 1;
-  const value = hive.key(`ControlSet${String(select).padStart(3, "0")}\\Control\\ComputerName\\ComputerName`)?.value("ComputerName");
+  const hive = openConfigHive("SYSTEM");
+  const value = hive.key(`${currentControlSet(hive)}\\Control\\ComputerName\\ComputerName`)?.value("ComputerName");
   return value?.asString() ?? "SMSS86";
 }
 
@@ -44,7 +36,7 @@ export function createEnvironmentBlock(system: readonly string[], user: string):
 export function userinitPrograms(environment: Environment): { programs: { image: string; args: string[] }[]; missing: string[] } {
   const programs: { image: string; args: string[] }[] = [];
   const missing: string[] = [];
-  for (const line of userinitCommands(openHive(SOFTWARE_HIVE), environment)) {
+  for (const line of userinitCommands(openConfigHive("SOFTWARE"), environment)) {
     const { requested, image, args } = findCommand(line, environment);
     if (image === undefined) missing.push(requested);
     else programs.push({ image, args });

@@ -15,7 +15,7 @@ import { HiveError } from "../../src/hive/index.ts";
 import { NtPathError, ntToGuestPath } from "../../src/ntpath/index.ts";
 import { findImage } from "../lib/image-search.ts";
 import { startProcess, waitForProcess } from "../lib/processes.ts";
-import { openSoftwareHive } from "../lib/software-hive.ts";
+import { openConfigHive } from "../lib/config-hive.ts";
 
 function fail(why: string): never {
   sys.write(2, `userinit: ${why}\n`);
@@ -41,7 +41,7 @@ function profileDirectory(environment: Environment): string {
 const environment = Environment.fromEnvp(sys.environ());
 let command: string;
 try {
-  command = shellCommand(openSoftwareHive(), environment);
+  command = shellCommand(openConfigHive("SOFTWARE"), environment);
 } catch (error) {
   if (!(error instanceof HiveError || error instanceof ConfigError || error instanceof sys.SysError)) throw error;
   fail(`cannot read the shell from the SOFTWARE hive: ${error.message}`);

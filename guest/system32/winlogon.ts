@@ -16,8 +16,8 @@ import { decodeLogonReply, LogonStatus, LSA_AUTHENTICATION_PORT, LsaMessageError
 import { ntObjectPath } from "../../src/ntpath/index.ts";
 import { MAX_MESSAGE_BYTES, NtStatus } from "../../src/smapi/index.ts";
 import { Children } from "../lib/children.ts";
-import { apiPortName, CsrSlot, UserApi, type ExitWindowsAction, type ExitWindowsNotification } from "../lib/csr.ts";
-import { callCsr, mySession } from "../lib/csr-client.ts";
+import { CsrSlot, UserApi, type ExitWindowsAction, type ExitWindowsNotification } from "../lib/csr.ts";
+import { askCsr, callCsr, connectCsr, mySession } from "../lib/csr-client.ts";
 import { report } from "../lib/probe.ts";
 import { startProcess } from "../lib/processes.ts";
 
@@ -90,10 +90,10 @@ function askLsa(user: string, password: string): LogonReply | undefined {
   }
 }
 
+/** The connection csrss sends ExitWindows requests on: it stays open as long as winlogon runs. */
 function registerWithCsrss(): number {
-  const fd = sys.connectPort(ntObjectPath(apiPortName(sessionId)));
-  sys.write(fd, JSON.stringify({ dll: CsrSlot.User, api: UserApi.RegisterLogonProcess }));
-  const reply = JSON.parse(decodeUtf8(sys.read(fd, MAX_MESSAGE_BYTES))) as { status: number };
+  const fd = connectCsr(sessionId);
+  const reply = askCsr(fd, CsrSlot.User, UserApi.RegisterLogonProcess);
   if (reply.status !== NtStatus.SUCCESS) throw new Error(`csrss refused winlogon as the logon process: status 0x${reply.status.toString(16)}`);
   return fd;
 }
