@@ -45,7 +45,7 @@ function row(pid: number, shell: Shell): TaskRow | undefined {
       image: imageName(text("comm").trim(), cmdline.split("\0")),
       pid,
       session,
-      memoryKiB: Number.parseInt(status.get("VmRSS") ?? "0", 10),
+      memoryKiB: Number.parseInt(status.field("VmRSS") ?? "0", 10),
       user: userName(realUid(status), shell),
     };
   } catch (error) {

@@ -15,29 +15,36 @@ export function startProcess(image: string, argv: readonly string[], envp?: read
   return pid;
 }
 
+/** A process's status as the kernel has it (/proc/<pid>/status): `field("VmRSS")`, trimmed, or undefined. */
+export interface ProcessStatus {
+  field(name: string): string | undefined;
+}
+
 /**
- * A process's status as the kernel has it (/proc/<pid>/status: "Name", "Uid", "VmRSS", …, each value
- * trimmed), or undefined when the process has ended.
+ * The status of a process, or undefined when it has ended. Fields are looked up in the text when asked for
+ * (native indexOf): splitting all fifty lines costs more than the few a caller wants, on every process start.
  */
-export function processStatus(pid: number | "self"): Map<string, string> | undefined {
+export function processStatus(pid: number | "self"): ProcessStatus | undefined {
   let text: string;
   try {
-    text = decodeLatin1(sys.readFile(`/proc/${pid}/status`));
+    text = "\n" + decodeLatin1(sys.readFile(`/proc/${pid}/status`));
   } catch (error) {
     if (error instanceof sys.SysError && (error.code === "ENOENT" || error.code === "ESRCH")) return undefined;
     throw error;
   }
-  const fields = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return fields;
+  return {
+    field(name) {
+      const at = text.indexOf(`\n${name}:`);
+      if (at < 0) return undefined;
+      const end = text.indexOf("\n", at + 1);
+      return text.slice(at + name.length + 2, end < 0 ? text.length : end).trim();
+    },
+  };
 }
 
 /** A status "Uid" value's first number: the real uid. */
-export function realUid(status: Map<string, string>): number {
-  return Number.parseInt(status.get("Uid") ?? "", 10);
+export function realUid(status: ProcessStatus): number {
+  return Number.parseInt(status.field("Uid") ?? "", 10);
 }
 
 let cachedUid: number | undefined;
@@ -45,7 +52,8 @@ let cachedUid: number | undefined;
 /** This process's real uid (the runtime has no getuid: the kernel's status file says it). */
 export function ownUid(): number {
   if (cachedUid === undefined) {
-    const uid = realUid(processStatus("self") ?? new Map());
+    const status = processStatus("self");
+    const uid = status === undefined ? NaN : realUid(status);
     if (!Number.isInteger(uid)) throw new Error("/proc/self/status has no Uid line");
     cachedUid = uid;
   }

@@ -116,8 +116,8 @@ function memoryText(): string {
   for (const name of sys.readdir("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     const status = processStatus(Number(name));
-    const rss = status?.get("VmRSS");
-    if (rss !== undefined) processes.push(`${name} ${status!.get("Name")} ${rss}`);
+    const rss = status?.field("VmRSS");
+    if (rss !== undefined) processes.push(`${name} ${status!.field("Name")} ${rss}`);
   }
   return [...meminfo, ...processes].join("\n");
 }

@@ -133,7 +133,7 @@ export class SessionManager {
   serveCopyMessage(message: SessionCopyMessage, fd: number, pid: number): SmReply | undefined {
     if (message.kind === "critical") {
       // The kernel's name for it (for a program of the shared runtime, the .exe's own name).
-      this.watched.set(pid, { image: processStatus(pid)?.get("Name") ?? `pid ${pid}`, sessionId: -1, role: "critical" });
+      this.watched.set(pid, { image: processStatus(pid)?.field("Name") ?? `pid ${pid}`, sessionId: -1, role: "critical" });
       return { status: NtStatus.SUCCESS };
     }
     const copy = this.copies.get(pid);
