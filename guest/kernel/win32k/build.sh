@@ -33,7 +33,7 @@ package_version() {
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 [ -f "$tree/Module.symvers" ] || fail "$tree has no built kernel with module symbols: run bash guest/kernel/build.sh"
-[ "$(sha "$tree/arch/x86/boot/bzImage")" = "$(sha "$repo/images/prebuilt/bzImage")" ] ||
+[ "$(sha "$tree/arch/x86/boot/bzImage-uncompressed")" = "$(sha "$repo/images/prebuilt/bzImage")" ] ||
   fail "$tree was not the build of images/prebuilt/bzImage (hashes differ): run bash guest/kernel/build.sh"
 
 rm -rf "$module_dir"
