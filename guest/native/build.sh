@@ -59,13 +59,13 @@ quickjs_headers=(quickjs.h quickjs-atom.h quickjs-opcode.h libregexp.h libregexp
 argon2_sources=(src/argon2.c src/core.c src/encoding.c src/ref.c src/blake2/blake2b.c)
 argon2_headers=(include/argon2.h src/core.h src/encoding.h src/thread.h src/blake2/blake2.h src/blake2/blake2-impl.h
                 src/blake2/blamka-round-ref.h LICENSE)
-own_sources=(guest/native/runtime.c guest/native/sys.c guest/native/sys_support.c guest/native/sys_fs.c
+own_sources=(guest/native/runtime.c guest/native/allocator.c guest/native/sys.c guest/native/sys_support.c guest/native/sys_fs.c
              guest/native/sys_process.c guest/native/sys_system.c guest/native/sys_ports.c guest/native/sys_crypto.c)
-own_headers=(guest/native/sys.h guest/native/sys_internal.h)
+own_headers=(guest/native/allocator.h guest/native/sys.h guest/native/sys_internal.h)
 
 # -O2, not -Os: the emulated CPU counts every instruction the interpreter executes; -O2 runs smss's phases
 # in 13% fewer guest instructions (3.54e7 vs 4.09e7, measured) for a 23% larger binary. -O3 gained nothing more.
-common_flags=(-O2 -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
+common_flags=(-O2 -fno-pie -g0 -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables
               -fno-ident "-ffile-prefix-map=$repo/=" -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64
               "-DCONFIG_VERSION=\"$quickjs_version\"" -DCONFIG_BIGNUM)
 # build_binary OUTPUT ARCH_FLAGS...: compiles every source with the common and the given flags, links
@@ -97,7 +97,7 @@ build_binary() {
   for source in "${quickjs_sources[@]}" "${argon2_sources[@]}" "${own_sources[@]}"; do
     objects+=("$object_dir/$(basename "${source%.c}").o")
   done
-  gcc "$1" -static -Wl,--gc-sections -Wl,--build-id=none -s -o "$binary" "${objects[@]}" -lm
+  gcc "$1" -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -s -o "$binary" "${objects[@]}" -lm
   chmod 0755 "$binary"
 }
 

@@ -21,6 +21,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "allocator.h"
 #include "cutils.h"
 #include "quickjs.h"
 #include "sys.h"
@@ -379,7 +380,7 @@ static void track_rejection(JSContext *ctx, JSValueConst promise, JSValueConst r
 static JSContext *new_context(JSRuntime **runtime)
 {
     JSContext *ctx = NULL;
-    *runtime = JS_NewRuntime();
+    *runtime = JS_NewRuntime2(&engine_allocator, NULL);
     if (*runtime) {
         JS_SetGCThreshold(*runtime, INITIAL_GC_THRESHOLD);
         ctx = JS_NewContext(*runtime);
