@@ -24,19 +24,13 @@ export class CommandLineError extends Error {
   }
 }
 
+/** Characters up to and including space separate tokens. */
+const SEPARATORS = /[\x00-\x20]+/;
+
 export function tokenize(line: string): string[] {
-  const tokens: string[] = [];
-  let current = "";
-  for (const char of line) {
-    if (char.charCodeAt(0) <= 0x20) {
-      if (current !== "") tokens.push(current);
-      current = "";
-    } else {
-      current += char;
-    }
-  }
-  if (current !== "") tokens.push(current);
-  return tokens;
+  // The engine's split, not a loop over the characters: in the guest's interpreter a character loop costs
+  // about ten times as much per character.
+  return line.split(SEPARATORS).filter((token) => token !== "");
 }
 
 export function parseSmssCommand(line: string): SmssCommand {
