@@ -1,5 +1,5 @@
 // `import { bootMachine } from "smss86"`: the machine for other people's tests (and this project's own boot
-// tests). bootMachine boots the real default disk — SeaBIOS, SYSLINUX, the kernel, smss.exe — changed as asked
+// tests). bootMachine boots the real default disk — SeaBIOS, smss86's boot loader, the kernel, smss.exe — changed as asked
 // (a SYSTEM hive as .reg text, extra files), and hands back a handle that waits for phases and events, types
 // on the console, expects a STOP and reads files back from the disk. Every wait has a timeout, and a wait
 // that fails says what it awaited, the last probe event and the tail of the console. Node only.

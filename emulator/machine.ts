@@ -61,8 +61,8 @@ export interface MachineMark {
 
 /**
  * Boot stages seen from outside the guest, before smss has its probe line: the boot loader's first byte
- * on COM1 (SYSLINUX writes to the serial console from its start), and the kernel taking over, seen as the
- * CPU turning paging on (SeaBIOS, SYSLINUX and the kernel's decompressor all run without paging; Linux
+ * on COM1 (the boot loader writes to the serial console from its start), and the kernel taking over, seen as the
+ * CPU turning paging on (SeaBIOS, the boot loader and the kernel's setup code all run without paging; Linux
  * enables it first thing after unpacking).
  */
 export interface BootMarks {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DiskImageError, openVolume } from "./disk/image.ts";
+import { DiskImageError, KERNEL_FILE, openVolume, readBootMap, readPartitionTable } from "./disk/image.ts";
 import { FileError, GiB, readRegularFileSync, type ReadOptions } from "./files.ts";
 import { FatError } from "../src/fat/fat.ts";
 import type { Firmware } from "./machine.ts";
@@ -39,8 +39,8 @@ export function loadFirmware(): Firmware {
   };
 }
 
-/** Files the boot path needs on the C: volume: without them the machine would hang in the bootloader. */
-const BOOT_FILES = ["/ldlinux.sys", "/syslinux.cfg", "/Windows/System32/smss.exe"];
+/** Files the boot path needs on the C: volume besides the kernel the boot map points at. */
+const BOOT_FILES = ["/Windows/System32/smss.exe"];
 
 /** v86 holds the whole disk in memory; 2 GiB is the most this host accepts (the default disk is 64 MiB). */
 export const DISK_IMAGE_FILE: ReadOptions = { what: "disk image", limit: 2 * GiB };
@@ -74,7 +74,22 @@ export function checkBootable(disk: Uint8Array, file: string): void {
     }
     throw err;
   }
-  for (const path of BOOT_FILES) {
+  for (const path of [KERNEL_FILE, ...BOOT_FILES]) {
     if (!volume.stat(path)) throw new DiskImageError(`${file}: not bootable: the C: volume has no ${path}`);
+  }
+  // The loader reads the kernel from the sectors its map names (as LILO does): a kernel file written again
+  // since may lie elsewhere.
+  let map;
+  try {
+    map = readBootMap(disk);
+  } catch (err) {
+    if (err instanceof DiskImageError) throw new DiskImageError(`${file}: not bootable: ${err.message}`);
+    throw err;
+  }
+  const partition = readPartitionTable(disk).find((entry) => entry.active)!;
+  const [extent, ...more] = volume.extents(KERNEL_FILE);
+  const size = volume.stat(KERNEL_FILE)!.size;
+  if (more.length > 0 || extent === undefined || partition.startLba + extent.offset / 512 !== map.kernelLba || Math.ceil(size / 512) !== map.kernelSectors) {
+    throw new DiskImageError(`${file}: not bootable: the boot map does not name where ${KERNEL_FILE} lies (the file was written again after the map)`);
   }
 }

@@ -2,7 +2,7 @@
 // the kernel command line: smss stops just before it reads the SYSTEM hive (guest/smss/scenario.ts) and
 // the machine is saved there. Each scenario restores that state with its own disk in place of the booted
 // one and lets smss go on, so smss's phases run on the scenario's hive and files after a restore (0.5 s)
-// instead of a boot (2 s of BIOS, SYSLINUX and kernel).
+// instead of a boot (BIOS, boot loader and kernel).
 //
 // That is only the same as booting the scenario's disk when the kernel's view of the saved disk still
 // holds on the new one: the partition table and boot sector it read at mount, and the directory entries

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { buildHive, ensureDefaultDisk, fileIdentity, SYSTEM_REG } from "../images/disk.ts";
 import { Hive } from "../src/hive/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
-import { openVolume } from "./disk/image.ts";
+import { openVolume, readBootMap, setKernelCommandLine } from "./disk/image.ts";
 
 export const SYSTEM_HIVE_ON_DISK = "/Windows/System32/config/SYSTEM";
 
@@ -60,15 +60,8 @@ export async function prepareDisk(changes: DiskChanges = {}): Promise<Uint8Array
   return disk;
 }
 
-/** The boot loader's configuration, whose APPEND line is the kernel's command line. */
-const BOOT_CONFIG = "/syslinux.cfg";
-
-/** The disk (changed in place) with `word` added to the kernel command line in SYSLINUX's configuration. */
+/** The disk (changed in place) with `word` added to the kernel command line in the boot loader's map. */
 export function withKernelSwitch(disk: Uint8Array, word: string): Uint8Array {
-  const volume = openVolume(disk);
-  const config = new TextDecoder().decode(volume.readFile(BOOT_CONFIG));
-  const switched = config.replace(/^(\s*APPEND .*)$/m, `$1 ${word}`);
-  if (switched === config) throw new Error(`${BOOT_CONFIG} has no APPEND line to add ${word} to`);
-  volume.writeFile(BOOT_CONFIG, new TextEncoder().encode(switched));
+  setKernelCommandLine(disk, `${readBootMap(disk).commandLine} ${word}`);
   return disk;
 }

@@ -34,7 +34,7 @@ export type StageName = "BIOS" | "OS loader" | "PreSMSS" | "SMSSInit" | "Winlogo
 
 const STAGE_LABELS: Record<StageName, string> = {
   BIOS: "BIOS (SeaBIOS)",
-  "OS loader": "OS loader (SYSLINUX)",
+  "OS loader": "OS loader (smss86 loader)",
   PreSMSS: "Kernel (PreSMSS)",
   SMSSInit: "SMSSInit",
   WinlogonInit: "WinlogonInit",
@@ -354,7 +354,7 @@ function drawLegend(out: string[], bars: TimelineBar[], top: number): void {
     lx += 17 + name.length * 6.4 + 18;
   }
   out.push(
-    `<text x="${LEFT}" y="${top + 30}" font-size="10" fill="#888">Host wall clock. OS loader: SYSLINUX loads the kernel, which unpacks itself; PreSMSS: from the kernel turning paging on to smss's first event; SMSSInit: until winlogon starts; WinlogonInit: until its logon prompt.</text>`,
+    `<text x="${LEFT}" y="${top + 30}" font-size="10" fill="#888">Host wall clock. OS loader: smss86's loader loads the kernel; PreSMSS: from the kernel turning paging on to smss's first event; SMSSInit: until winlogon starts; WinlogonInit: until its logon prompt.</text>`,
     `<text x="${LEFT}" y="${top + 44}" font-size="10" fill="#888">Instructions: guest instructions executed in the span. Faded bars are still running.</text>`,
   );
 }

@@ -1,10 +1,10 @@
-// The default machine's disk, assembled from the sources: SYSLINUX + kernel + smss.exe + win32k.sys + the
+// The default machine's disk, assembled from the sources: smss86's boot loader + kernel + smss.exe + win32k.sys + the
 // SYSTEM and SOFTWARE hives built from images/hives/SYSTEM.reg and SOFTWARE.reg + the SAM hive from
 // images/hives/accounts.json. Node only. Cached in build/ and rebuilt when any input changes.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { buildDiskImage } from "../emulator/disk/image.ts";
+import { buildDiskImage, KERNEL_FILE } from "../emulator/disk/image.ts";
 import { describeSystemError, FileError, FileLock, readOptional, replaceFile } from "../emulator/files.ts";
 import { DISK_IMAGE_FILE, REPO_ROOT } from "../emulator/node.ts";
 import { Hive } from "../src/hive/index.ts";
@@ -12,7 +12,7 @@ import { SHARED_RUNTIME_PATH } from "../src/programs/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
 import { buildGuestProgram } from "./guest.ts";
 import { buildDefaultSamHive } from "./sam.ts";
-import { loadSyslinuxTemplate } from "./syslinux/template.ts";
+import { loadBootParts } from "./loader/parts.ts";
 
 export const DEFAULT_DISK = join(REPO_ROOT, "build", "disk.img");
 export const SYSTEM_REG = join(REPO_ROOT, "images", "hives", "SYSTEM.reg");
@@ -30,6 +30,15 @@ const DIRECTORIES = ["/dev", "/proc", "/sys", "/NT", "/Windows/Temp", "/Users/Ad
  * the emulated CPU (1.8e7 instructions per MiB, measured), so smss finds it and only activates it.
  */
 const PAGE_FILE_MIB = 4;
+/**
+ * The kernel's command line (the boot loader's map holds it; BOOT_IMAGE= comes first). console=ttyS0: COM1 is
+ * the console. quiet: kernel messages cost emulated serial output (panics still print). tsc=reliable: v86's
+ * TSC is steady; without it the kernel falls back to the slow PIT clock. libata.force=2.00:disable: skip
+ * probing the CD-ROM on the secondary channel. C: (the first partition) is the root, read-only until
+ * autochk has checked it; smss.exe is PID 1.
+ */
+export const KERNEL_COMMAND_LINE =
+  "console=ttyS0 quiet tsc=reliable libata.force=2.00:disable root=/dev/sda1 rootfstype=vfat ro init=/Windows/System32/smss.exe";
 /**
  * The guest programs (and csrss's server DLLs) in C:\Windows\System32, by entry module. smss.exe carries
  * the runtime (it runs before anything is set up); the others are bytecode for the shared runtime qjs.exe,
@@ -150,18 +159,18 @@ function sha256(bytes: Uint8Array): string {
 }
 
 export async function buildDefaultDisk(): Promise<Uint8Array> {
-  const [{ template, mbrCode }, sam, ...programs] = await Promise.all([
-    loadSyslinuxTemplate(),
+  const [{ template, loader }, sam, ...programs] = await Promise.all([
+    loadBootParts(),
     buildDefaultSamHive(),
     ...Object.values(SYSTEM32_PROGRAMS).map(({ entry, runtime }) => buildGuestProgram(join(REPO_ROOT, entry), undefined, { runtime })),
   ]);
   const system32 = Object.fromEntries(Object.keys(SYSTEM32_PROGRAMS).map((name, index) => [`/Windows/System32/${name}`, programs[index]]));
   return buildDiskImage({
     template,
-    mbrCode,
+    loader,
     files: {
-      "/syslinux.cfg": readFileSync(join(REPO_ROOT, "images", "syslinux.cfg")),
-      "/boot/bzImage": readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage")),
+      // First, so that it lies in one piece, as the loader needs.
+      [KERNEL_FILE]: readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage")),
       ...system32,
       [SHARED_RUNTIME_PATH]: readFileSync(join(REPO_ROOT, "images", "prebuilt", "qjs-runtime")),
       // The Win32 subsystem's kernel part, a Linux module (guest/kernel/win32k/), where Windows keeps it.
@@ -173,6 +182,7 @@ export async function buildDefaultDisk(): Promise<Uint8Array> {
     },
     directories: DIRECTORIES,
     timestamp: IMAGE_TIME,
+    boot: { kernel: KERNEL_FILE, commandLine: KERNEL_COMMAND_LINE },
   });
 }
 

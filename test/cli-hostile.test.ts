@@ -285,7 +285,7 @@ const diskCases: HostileCase[] = [
   { title: "ls of /dev/zero", setup: () => ({ args: ["disk", "ls", "/dev/zero"] }), status: 1, stderr: /^smss86 disk ls: \/dev\/zero: is a character device, not a disk image/ },
   { title: "ls of a path that is not there", setup: (dir) => ({ args: ["disk", "ls", diskCopy(dir), "/Nowhere"] }), status: 1, stderr: /^smss86 disk ls: d\.img: \/Nowhere does not exist$/ },
   { title: "cat of a directory", setup: (dir) => ({ args: ["disk", "cat", diskCopy(dir), "C:\\Windows"] }), status: 1, stderr: /^smss86 disk cat: d\.img: \/Windows is a directory$/ },
-  { title: "cat into a full disk (/dev/full)", setup: (dir) => ({ args: ["disk", "cat", diskCopy(dir), "/syslinux.cfg"], stdout: openSync("/dev/full", "w") }), status: 1, stderr: /^smss86 disk cat: stdout: cannot write: no space left on the device$/ },
+  { title: "cat into a full disk (/dev/full)", setup: (dir) => ({ args: ["disk", "cat", diskCopy(dir), "/Windows/System32/win32k.sys"], stdout: openSync("/dev/full", "w") }), status: 1, stderr: /^smss86 disk cat: stdout: cannot write: no space left on the device$/ },
   { title: "put of a missing source", setup: (dir) => ({ args: ["disk", "put", diskCopy(dir), "nosuch", "/x"] }), status: 1, stderr: /^smss86 disk put: nosuch: no such source file$/ },
   { title: "put into a directory that is not there", setup: (dir) => ({ args: ["disk", "put", diskCopy(dir), "a.reg", "/NoDir/a.reg"] }), status: 1, stderr: /^smss86 disk put: d\.img: .*NoDir/ },
   {
@@ -304,7 +304,7 @@ const diskCases: HostileCase[] = [
   { title: "rm of a directory that is not empty", setup: (dir) => ({ args: ["disk", "rm", diskCopy(dir), "/Windows"] }), status: 1, stderr: /^smss86 disk rm: d\.img: \/Windows is not empty$/ },
   { title: "rm of the root", setup: (dir) => ({ args: ["disk", "rm", diskCopy(dir), "/"] }), status: 1, stderr: /^smss86 disk rm: d\.img: the root directory of the volume cannot be removed$/ },
   { title: "rm of a file that is not there", setup: (dir) => ({ args: ["disk", "rm", diskCopy(dir), "/nope.txt"] }), status: 1, stderr: /^smss86 disk rm: d\.img: \/nope\.txt does not exist$/ },
-  { title: "mkdir below a file", setup: (dir) => ({ args: ["disk", "mkdir", diskCopy(dir), "/syslinux.cfg/sub"] }), status: 1, stderr: /^smss86 disk mkdir: d\.img: \/syslinux\.cfg is a file$/ },
+  { title: "mkdir below a file", setup: (dir) => ({ args: ["disk", "mkdir", diskCopy(dir), "/pagefile.sys/sub"] }), status: 1, stderr: /^smss86 disk mkdir: d\.img: \/pagefile\.sys is a file$/ },
   // Misuse: exit 2.
   { title: "an unknown subcommand", setup: () => ({ args: ["disk", "frobnicate"] }), status: 2, stderr: /^smss86 disk: unknown command 'frobnicate'/ },
   { title: "ls without IMAGE", setup: () => ({ args: ["disk", "ls"] }), status: 2, stderr: /^smss86 disk ls: missing required argument 'IMAGE'/ },

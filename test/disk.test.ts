@@ -1,23 +1,28 @@
-// The boot disk builder: MBR + the SYSLINUX template partition + files, checked with mtools and fsck.fat;
-// the committed bootloader parts against their stamps; read-back of a disk through its partition table.
+// The boot disk builder: MBR with smss86's loader + its stage and boot map + the FAT16 template partition +
+// files, checked with mtools and fsck.fat; the committed boot parts against their stamps; read-back of a disk
+// through its partition table.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FatError, FatVolume } from "../src/fat/fat.ts";
+import { FatError } from "../src/fat/fat.ts";
 import {
   DISK_SIGNATURE,
   DiskImageError,
   PARTITION_START_LBA,
+  MAX_KERNEL_COMMAND_LINE,
   buildDiskImage,
   openVolume,
+  readBootMap,
   readPartition,
   readPartitionTable,
+  setKernelCommandLine,
+  writeBootMap,
 } from "../emulator/disk/image.ts";
 import { SparseImageError, decodeSparseImage, encodeSparseImage } from "../emulator/disk/sparse.ts";
-import { type SyslinuxTemplate, loadSyslinuxTemplate } from "../images/syslinux/template.ts";
+import { type BootParts, loadBootParts } from "../images/loader/parts.ts";
 import { pattern } from "./patterns.ts";
 
 const work = mkdtempSync(join(tmpdir(), "smss86-disk-"));
@@ -27,18 +32,20 @@ const MIB = 1024 * 1024;
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
-const syslinuxCfg = text("SERIAL 0 115200\nPROMPT 0\nTIMEOUT 0\nDEFAULT smss86\nLABEL smss86\n  LINUX /boot/bzImage\n");
+const notes = text("a file\n");
 const files = new Map<string, Uint8Array>([
-  ["/syslinux.cfg", syslinuxCfg],
   ["/boot/bzImage", pattern(1_500_000, 1)],
+  ["/notes.txt", notes],
   ["/Windows/System32/smss.exe", pattern(300_000, 2)],
   ["/Windows/System32/config/SYSTEM", pattern(262_144, 3)],
 ]);
 const directories = ["/dev", "/proc", "/sys", "/tmp"];
 
-let parts: SyslinuxTemplate;
+const boot = { kernel: "/boot/bzImage", commandLine: "console=ttyS0 root=/dev/sda1" };
+
+let parts: BootParts;
 beforeAll(async () => {
-  parts = await loadSyslinuxTemplate();
+  parts = await loadBootParts();
 });
 
 function fsck(partition: Uint8Array): { status: number | null; output: string } {
@@ -48,8 +55,8 @@ function fsck(partition: Uint8Array): { status: number | null; output: string } 
   return { status: result.status, output: result.stdout + result.stderr };
 }
 
-describe("the committed SYSLINUX parts", () => {
-  for (const name of ["syslinux-fat16.sparse", "syslinux-mbr.bin"]) {
+describe("the committed boot parts", () => {
+  for (const name of ["fat16.sparse", "smss86-loader.bin"]) {
     it(`${name} matches its stamp`, () => {
       const output = `images/prebuilt/${name}`;
       const stamp = JSON.parse(readFileSync(`${output}.stamp.json`, "utf8"));
@@ -71,12 +78,13 @@ describe("the committed SYSLINUX parts", () => {
 describe("buildDiskImage", () => {
   let disk: Uint8Array;
   beforeAll(() => {
-    disk = buildDiskImage({ ...parts, files, directories });
+    disk = buildDiskImage({ ...parts, files, directories, boot });
   });
 
-  it("writes an MBR with SYSLINUX's code and one active FAT16 partition at LBA 2048", () => {
+  it("writes an MBR with the loader's code and one active FAT16 partition at LBA 2048, the loader's stage after it", () => {
     expect(disk.length).toBe(64 * MIB);
-    expect(disk.subarray(0, 440)).toEqual(parts.mbrCode);
+    expect(disk.subarray(0, 440)).toEqual(parts.loader.subarray(0, 440));
+    expect(disk.subarray(512, parts.loader.length)).toEqual(parts.loader.subarray(512));
     const view = new DataView(disk.buffer, disk.byteOffset);
     expect(view.getUint32(440, true)).toBe(DISK_SIGNATURE);
     expect(view.getUint16(510, true)).toBe(0xaa55);
@@ -106,9 +114,7 @@ describe("buildDiskImage", () => {
     const listing = execFileSync("mdir", ["-i", image, "-a", "-b", "-/", "::/"], { env: toolEnv, encoding: "utf8" });
     expect(listing.trim().split("\n").sort()).toEqual(
       [
-        "::/ldlinux.sys",
-        "::/ldlinux.c32",
-        "::/syslinux.cfg",
+        "::/notes.txt",
         "::/boot/",
         "::/boot/bzImage",
         "::/Windows/",
@@ -135,25 +141,46 @@ describe("buildDiskImage", () => {
     });
   });
 
-  it("leaves SYSLINUX where it was installed", () => {
+  it("maps the kernel for the loader: its first sector and length on the disk, and the command line", () => {
+    const map = readBootMap(disk);
+    const volume = openVolume(disk);
+    const [extent] = volume.extents("/boot/bzImage");
+    expect(map).toEqual({
+      kernelLba: PARTITION_START_LBA + extent.offset / 512,
+      kernelSectors: Math.ceil(1_500_000 / 512),
+      commandLine: "BOOT_IMAGE=/boot/bzImage console=ttyS0 root=/dev/sda1",
+    });
+    expect(disk.subarray(map.kernelLba * 512, map.kernelLba * 512 + 1_500_000)).toEqual(files.get("/boot/bzImage"));
+    // The boot sector changes only in its sector count.
     const templatePartition = new Uint8Array(256 * MIB);
     for (const extent of parts.template.extents) templatePartition.set(extent.bytes, extent.offset);
-    const template = FatVolume.open(templatePartition);
-    const volume = openVolume(disk);
-    for (const name of ["/ldlinux.sys", "/ldlinux.c32"]) {
-      expect(volume.stat(name)?.firstCluster, name).toBe(template.stat(name)?.firstCluster);
-      expect(sha256(volume.readFile(name)), name).toBe(sha256(template.readFile(name)));
-    }
-    // The boot sector changes only in its sector count.
     const bootSector = readPartition(disk).subarray(0, 512);
     const differing = [...bootSector].flatMap((byte, i) => (byte === templatePartition[i] ? [] : [i]));
     expect(differing.every((offset) => offset >= 32 && offset < 36)).toBe(true);
-    expect(() => buildDiskImage({ ...parts, files: { "/LDLINUX.SYS": text("x") } })).toThrow(/read-only/);
+  });
+
+  it("changes the command line alone, and refuses what the loader could not boot, naming why", () => {
+    const copy = disk.slice();
+    setKernelCommandLine(copy, `${readBootMap(copy).commandLine} quiet`);
+    expect(readBootMap(copy)).toEqual({ ...readBootMap(disk), commandLine: "BOOT_IMAGE=/boot/bzImage console=ttyS0 root=/dev/sda1 quiet" });
+    expect(() => setKernelCommandLine(copy, "x".repeat(MAX_KERNEL_COMMAND_LINE + 1))).toThrow(/the map holds 493/);
+    expect(() => setKernelCommandLine(copy, "caf\u00e9")).toThrow(/printable ASCII/);
+    expect(() => writeBootMap(copy, { kernel: "/boot/missing", commandLine: "" })).toThrow(/\/boot\/missing is not a file/);
+    // A kernel in two pieces: another file's cluster sits between its halves.
+    const volume = openVolume(copy);
+    volume.writeFile("/a.bin", pattern(4096, 4));
+    volume.writeFile("/b.bin", pattern(4096, 5));
+    volume.delete("/a.bin");
+    volume.writeFile("/split.bin", pattern(8192, 6));
+    expect(volume.extents("/split.bin").length).toBe(2);
+    expect(() => writeBootMap(copy, { kernel: "/split.bin", commandLine: "" })).toThrow(/lies in 2 pieces; the loader needs it in one/);
+    const blank = buildDiskImage({ ...parts, files: {}, sizeMiB: 20 });
+    expect(() => readBootMap(blank)).toThrow(/no boot map/);
   });
 
   it("reproduces byte for byte", () => {
-    expect(sha256(buildDiskImage({ ...parts, files, directories }))).toBe(sha256(disk));
-    const other = buildDiskImage({ ...parts, files, directories, timestamp: new Date(Date.UTC(2024, 1, 29, 12)) });
+    expect(sha256(buildDiskImage({ ...parts, files, directories, boot }))).toBe(sha256(disk));
+    const other = buildDiskImage({ ...parts, files, directories, boot, timestamp: new Date(Date.UTC(2024, 1, 29, 12)) });
     expect(sha256(other)).not.toBe(sha256(disk));
     expect(openVolume(other).stat("/boot/bzImage")?.modified).toEqual(new Date(Date.UTC(2024, 1, 29, 12)));
   });
@@ -163,20 +190,20 @@ describe("buildDiskImage", () => {
       const sized = buildDiskImage({ ...parts, files, directories, sizeMiB });
       expect(sized.length).toBe(sizeMiB * MIB);
       expect(fsck(readPartition(sized)).status).toBe(0);
-      expect(openVolume(sized).readFile("/syslinux.cfg")).toEqual(syslinuxCfg);
+      expect(openVolume(sized).readFile("/notes.txt")).toEqual(notes);
     }
     for (const sizeMiB of [17, 258]) {
       expect(() => buildDiskImage({ ...parts, files, sizeMiB })).toThrow(/disks of 18\.\.257 MiB/);
     }
     expect(() => buildDiskImage({ ...parts, files, sizeMiB: 64.5 })).toThrow(DiskImageError);
     expect(() => buildDiskImage({ ...parts, files: { "/a\u0000b": text("x") } })).toThrow(FatError);
-    expect(() => buildDiskImage({ ...parts, mbrCode: new Uint8Array(441), files })).toThrow(/440/);
+    expect(() => buildDiskImage({ ...parts, loader: new Uint8Array(441), files })).toThrow(/the boot loader is 441 bytes; expected 3584/);
   });
 });
 
 describe("reading a disk back", () => {
   it("opens the active partition as a view, so writes land in the disk", () => {
-    const disk = buildDiskImage({ ...parts, files: { "/syslinux.cfg": syslinuxCfg }, sizeMiB: 20 });
+    const disk = buildDiskImage({ ...parts, files: { "/notes.txt": notes }, sizeMiB: 20 });
     // The guest leaves the volume dirty while mounted; read-back must not mind.
     readPartition(disk)[37] |= 0x01;
     const volume = openVolume(disk);

@@ -8,7 +8,7 @@ import { buildDiskImage, openVolume } from "../emulator/disk/image.ts";
 import { Machine, type ObservedEvent } from "../emulator/machine.ts";
 import { loadFirmware, REPO_ROOT } from "../emulator/node.ts";
 import { buildGuestProgram } from "../images/guest.ts";
-import { loadSyslinuxTemplate } from "../images/syslinux/template.ts";
+import { loadBootParts } from "../images/loader/parts.ts";
 
 export interface GuestCommand {
   argv: string[];
@@ -42,11 +42,11 @@ export async function runInGuest(
   commands: GuestCommand[],
   options: { timeoutMs?: number; secondDisk?: Uint8Array } = {},
 ): Promise<GuestRun> {
-  const [{ template, mbrCode }, init] = await Promise.all([loadSyslinuxTemplate(), buildGuestProgram(join(REPO_ROOT, "test", "guest", "run-init.ts"))]);
+  const [{ template, loader }, init] = await Promise.all([loadBootParts(), buildGuestProgram(join(REPO_ROOT, "test", "guest", "run-init.ts"))]);
   const encoded = Object.fromEntries(Object.entries(files).map(([path, data]) => [path, typeof data === "string" ? new TextEncoder().encode(data) : data]));
   const disk = buildDiskImage({
     template,
-    mbrCode,
+    loader,
     sizeMiB: 24,
     files: { ...encoded, [INIT]: init, "/guest-run.json": new TextEncoder().encode(JSON.stringify(commands)) },
     directories: ["/dev", "/proc", "/tmp"],

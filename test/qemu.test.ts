@@ -71,11 +71,11 @@ it("QEMU boots the default disk image and smss reports the same phases as under 
   expect(sessionsOf(qemuEvents)).toHaveLength(2);
   expect(phasesOf(qemuEvents)).toContain("volume-write done");
 
-  // SeaBIOS (QEMU's own build) handed over to SYSLINUX from the MBR, as on a PC.
+  // SeaBIOS (QEMU's own build) handed over to smss86's loader in the MBR, as on a PC.
   const info = qemuEvents.find((e) => e.phase === "system-info" && e.status === "done")!;
   expect(info.data!.commandLine).toMatch(/^BOOT_IMAGE=\/boot\/bzImage /);
   expect(info.data!.memoryKiB).toBeGreaterThan(32 * 1024);
-  expect(readFileSync(consoleFile, "latin1")).toMatch(/SYSLINUX \d[\s\S]*smss: Session Manager starting as pid 1/);
+  expect(readFileSync(consoleFile, "latin1")).toMatch(/smss86 loader: loading the kernel[\s\S]*smss: Session Manager starting as pid 1/);
 
   // smss synced its boot log before reporting ready, so it is on QEMU's disk file.
   const log = new TextDecoder().decode(openVolume(new Uint8Array(readFileSync(disk))).readFile("/Windows/ntbtlog.txt"));

@@ -140,7 +140,7 @@ describe("smss86 boot --timeline", () => {
     const names = rowTexts(svg).map((row) => row[0]);
     expect(names).toEqual([
       "BIOS (SeaBIOS)",
-      "OS loader (SYSLINUX)",
+      "OS loader (smss86 loader)",
       "Kernel (PreSMSS)",
       "SMSSInit",
       "smss.exe (pid 1) (running)",

@@ -133,7 +133,7 @@ describe("smss86 web in Chromium", () => {
     expect(smssPhases(phases)).toEqual(DONE_ON_A_GOOD_BOOT);
     expect(phases).toContain("logon-prompt");
     // v86's screen adapter draws the VGA text screen into the page: SeaBIOS prints only there.
-    await expect.poll(() => page.locator("#screen").innerText()).toMatch(/SeaBIOS[\s\S]*SYSLINUX/);
+    await expect.poll(() => page.locator("#screen").innerText()).toMatch(/SeaBIOS[\s\S]*smss86 loader/);
     // The page redraws the timeline a few times a second: the prompt's stage closes at the next redraw.
     await expect
       .poll(() => page.locator("#timeline svg").innerHTML(), { timeout: 10_000 })
@@ -157,7 +157,7 @@ describe("smss86 web in Chromium", () => {
 
   it("downloads the console log and a JSON report of the run", async () => {
     const log = readFileSync(await downloadFrom("download-console"), "latin1");
-    expect(log).toMatch(/SYSLINUX \d[\s\S]*smss: ready after \d+ ms[\s\S]*User name: User[\s\S]*C:\\Users\\User>ver\r?\n\r?\nsmss86 \[Version 6\.1\.7601\]/);
+    expect(log).toMatch(/smss86 loader: loading the kernel[\s\S]*smss: ready after \d+ ms[\s\S]*User name: User[\s\S]*C:\\Users\\User>ver\r?\n\r?\nsmss86 \[Version 6\.1\.7601\]/);
     const report = JSON.parse(readFileSync(await downloadFrom("download-report"), "utf8"));
     expect(report).toMatchObject({ result: "running", disk: "default disk", memoryMiB: 64 });
     expect(smssPhases(report.phases.filter((p: { status: string }) => p.status === "done").map((p: { phase: string }) => p.phase))).toEqual(DONE_ON_A_GOOD_BOOT);

@@ -1,6 +1,7 @@
-// The boot disk: an MBR with SYSLINUX's boot code and one active FAT16 partition (the C: volume) at LBA 2048,
-// started from a template partition that already has SYSLINUX installed, plus the caller's files.
-// Pure: Uint8Array/DataView only, so the web page can build and read disks too.
+// The boot disk: an MBR with smss86's boot loader (images/loader/loader.S), its stage and boot map in the
+// sectors after the MBR, and one active FAT16 partition (the C: volume) at LBA 2048, started from a
+// formatted template partition, plus the caller's files. Pure: Uint8Array/DataView only, so the web page
+// can build and read disks too.
 
 import { FatVolume, type FatVolumeOptions } from "../../src/fat/fat.ts";
 import { type SparseImage, writeSparseImage } from "./sparse.ts";
@@ -25,6 +26,16 @@ export const PARTITION_TYPE_FAT16 = 0x06;
 export const DISK_SIGNATURE = 0x534d5353;
 
 const MBR_CODE_SIZE = 440;
+/** The loader: the MBR (its first 440 bytes are boot code), then its stage for LBA 1..LOADER_STAGE_SECTORS. */
+const LOADER_STAGE_SECTORS = 6;
+/** The boot map's sector, right after the stage (loader.S reads both in one go). */
+const BOOT_MAP_LBA = 1 + LOADER_STAGE_SECTORS;
+const BOOT_MAP_MAGIC = "SMSS6MAP";
+const BOOT_MAP_COMMAND_LINE = 18;
+/** Where the kernel is on C: (the default disk's boot map points at it). */
+export const KERNEL_FILE = "/boot/bzImage";
+/** The kernel's command line as the loader hands it over, NUL included, must fit the map's sector. */
+export const MAX_KERNEL_COMMAND_LINE = SECTOR_SIZE - BOOT_MAP_COMMAND_LINE - 1;
 const PARTITION_TABLE_OFFSET = 446;
 const PARTITION_ENTRY_SIZE = 16;
 const ACTIVE = 0x80;
@@ -36,10 +47,12 @@ const FAT16_MAX_CLUSTERS = 65524;
 const MIB = 1024 * 1024;
 
 export interface DiskImageSpec {
-  /** A FAT16 partition with SYSLINUX installed (images/syslinux builds it); its data is placed unmoved. */
+  /** A formatted FAT16 partition (images/loader/build.sh makes it); its data is placed unmoved. */
   template: SparseImage;
-  /** Boot code for the MBR's first 440 bytes (SYSLINUX's mbr.bin). */
-  mbrCode: Uint8Array;
+  /** smss86's boot loader (images/prebuilt/smss86-loader.bin): MBR boot code, then the loader's stage. */
+  loader: Uint8Array;
+  /** What the loader boots: a kernel file on the volume and its command line (see writeBootMap). */
+  boot?: BootEntry;
   /** Volume paths ("/Windows/System32/smss.exe") to contents; missing parent directories are created. */
   files: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>;
   /** Directories to create even if empty, e.g. "/dev" for the kernel's devtmpfs. */
@@ -64,14 +77,15 @@ export function buildDiskImage(spec: DiskImageSpec): Uint8Array {
   if (!Number.isInteger(sizeMiB) || sizeMiB < 2) {
     throw new DiskImageError(`disk size ${sizeMiB} MiB must be a whole number of MiB, at least 2`);
   }
-  if (spec.mbrCode.length > MBR_CODE_SIZE) {
-    throw new DiskImageError(`MBR boot code is ${spec.mbrCode.length} bytes; at most ${MBR_CODE_SIZE} fit before the partition table`);
+  if (spec.loader.length !== BOOT_MAP_LBA * SECTOR_SIZE) {
+    throw new DiskImageError(`the boot loader is ${spec.loader.length} bytes; expected ${BOOT_MAP_LBA * SECTOR_SIZE} (the MBR and a ${LOADER_STAGE_SECTORS}-sector stage)`);
   }
   const partitionSectors = (sizeMiB * MIB) / SECTOR_SIZE - PARTITION_START_LBA;
   checkPartitionSize(spec.template, sizeMiB, partitionSectors);
 
   const disk = new Uint8Array(sizeMiB * MIB);
-  writeMbr(disk, spec.mbrCode, partitionSectors);
+  writeMbr(disk, spec.loader.subarray(0, MBR_CODE_SIZE), partitionSectors);
+  disk.set(spec.loader.subarray(SECTOR_SIZE), SECTOR_SIZE);
   const partition = disk.subarray(PARTITION_START_LBA * SECTOR_SIZE);
   writeSparseImage(spec.template, partition, 0);
   setTotalSectors(partition, partitionSectors);
@@ -83,7 +97,73 @@ export function buildDiskImage(spec: DiskImageSpec): Uint8Array {
     volume.mkdir(path.slice(0, path.lastIndexOf("/")));
     volume.writeFile(path, contents);
   }
+  if (spec.boot) writeBootMap(disk, spec.boot);
   return disk;
+}
+
+export interface BootEntry {
+  /** The kernel's path on the volume, e.g. "/boot/bzImage"; the loader needs its clusters contiguous. */
+  kernel: string;
+  /** The kernel's command line; the map's copy starts with BOOT_IMAGE=<kernel>, as other loaders add it. */
+  commandLine: string;
+}
+
+export interface BootMap {
+  kernelLba: number;
+  kernelSectors: number;
+  /** As the kernel receives it, BOOT_IMAGE= included. */
+  commandLine: string;
+}
+
+/**
+ * Writes the boot map the loader reads (loader.S): where the kernel file lies on the disk and its command
+ * line. Like LILO's map, it must be written again when the kernel file moves; the command line can be
+ * changed alone with setKernelCommandLine.
+ */
+export function writeBootMap(disk: Uint8Array, boot: BootEntry): void {
+  const volume = openVolume(disk);
+  const entry = volume.stat(boot.kernel);
+  if (entry === undefined || entry.isDirectory || entry.size === 0) throw new DiskImageError(`boot map: the kernel ${boot.kernel} is not a file on the volume`);
+  const extents = volume.extents(boot.kernel);
+  if (extents.length !== 1) throw new DiskImageError(`boot map: the kernel ${boot.kernel} lies in ${extents.length} pieces; the loader needs it in one`);
+  const partition = readPartitionTable(disk).find((candidate) => candidate.active)!;
+  const kernelLba = partition.startLba + extents[0].offset / SECTOR_SIZE;
+  encodeBootMap(disk, { kernelLba, kernelSectors: Math.ceil(entry.size / SECTOR_SIZE), commandLine: `BOOT_IMAGE=${boot.kernel} ${boot.commandLine}` });
+}
+
+export function readBootMap(disk: Uint8Array): BootMap {
+  const offset = BOOT_MAP_LBA * SECTOR_SIZE;
+  if (disk.length < offset + SECTOR_SIZE) throw new DiskImageError("the disk is too short for a boot map", offset);
+  const sector = disk.subarray(offset, offset + SECTOR_SIZE);
+  if (String.fromCharCode(...sector.subarray(0, 8)) !== BOOT_MAP_MAGIC) throw new DiskImageError("no boot map (the disk was not made by smss86's disk builder)", offset);
+  const view = new DataView(sector.buffer, sector.byteOffset, SECTOR_SIZE);
+  const length = view.getUint16(16, true);
+  if (length > MAX_KERNEL_COMMAND_LINE) throw new DiskImageError(`the boot map's command line is ${length} bytes, more than ${MAX_KERNEL_COMMAND_LINE}`, offset + 16);
+  return {
+    kernelLba: view.getUint32(8, true),
+    kernelSectors: view.getUint32(12, true),
+    commandLine: String.fromCharCode(...sector.subarray(BOOT_MAP_COMMAND_LINE, BOOT_MAP_COMMAND_LINE + length)),
+  };
+}
+
+/** Replaces the kernel's command line in the boot map (BOOT_IMAGE= included, as readBootMap gives it). */
+export function setKernelCommandLine(disk: Uint8Array, commandLine: string): void {
+  encodeBootMap(disk, { ...readBootMap(disk), commandLine });
+}
+
+function encodeBootMap(disk: Uint8Array, map: BootMap): void {
+  if (map.commandLine.length > MAX_KERNEL_COMMAND_LINE) {
+    throw new DiskImageError(`boot map: the kernel command line is ${map.commandLine.length} characters; the map holds ${MAX_KERNEL_COMMAND_LINE}`);
+  }
+  if (/[^\x20-\x7e]/.test(map.commandLine)) throw new DiskImageError("boot map: the kernel command line must be printable ASCII");
+  const sector = new Uint8Array(SECTOR_SIZE);
+  const view = new DataView(sector.buffer);
+  for (let i = 0; i < BOOT_MAP_MAGIC.length; i++) sector[i] = BOOT_MAP_MAGIC.charCodeAt(i);
+  view.setUint32(8, map.kernelLba, true);
+  view.setUint32(12, map.kernelSectors, true);
+  view.setUint16(16, map.commandLine.length, true);
+  for (let i = 0; i < map.commandLine.length; i++) sector[BOOT_MAP_COMMAND_LINE + i] = map.commandLine.charCodeAt(i);
+  disk.set(sector, BOOT_MAP_LBA * SECTOR_SIZE);
 }
 
 /** The four MBR partition entries that are in use. */
@@ -134,9 +214,8 @@ function openFat(partition: Uint8Array, options: FatVolumeOptions): FatVolume {
 }
 
 /**
- * The template's FATs are sized for its largest FAT16 volume, and its data (SYSLINUX) sits at the start, so
- * only the boot sector's sector count changes with the disk size: nothing SYSLINUX recorded moves. The size
- * must keep the cluster count within FAT16's range and the template's FAT.
+ * The template's FATs are sized for its largest FAT16 volume, so only the boot sector's sector count changes
+ * with the disk size. The size must keep the cluster count within FAT16's range and the template's FAT.
  */
 function checkPartitionSize(template: SparseImage, sizeMiB: number, partitionSectors: number): void {
   const bootSector = template.extents[0];
@@ -175,9 +254,9 @@ function setTotalSectors(partition: Uint8Array, sectors: number): void {
   view.setUint32(32, sectors <= 0xffff ? 0 : sectors, true);
 }
 
-function writeMbr(disk: Uint8Array, mbrCode: Uint8Array, partitionSectors: number): void {
+function writeMbr(disk: Uint8Array, bootCode: Uint8Array, partitionSectors: number): void {
   const view = new DataView(disk.buffer, disk.byteOffset, disk.byteLength);
-  disk.set(mbrCode, 0);
+  disk.set(bootCode, 0);
   view.setUint32(440, DISK_SIGNATURE, true);
   const entry = PARTITION_TABLE_OFFSET;
   disk[entry] = ACTIVE;

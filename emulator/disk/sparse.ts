@@ -1,5 +1,5 @@
 // A sparse image: only the non-zero blocks of a mostly empty image, so a formatted 256 MiB partition with
-// SYSLINUX on it is committed as ~180 KB and read back without zlib (which the browser side lacks).
+// nothing on it is committed as a few KB and read back without zlib (which the browser side lacks).
 //
 // Format, little-endian:
 //   0  "SMSPARS1"            magic and version

@@ -227,6 +227,22 @@ export class FatVolume {
     return entry.firstCluster === 0 ? [] : this.walkChain(entry.firstCluster, Infinity, entry.shortEntryOffset);
   }
 
+  /**
+   * Where the file's data lies in the volume, as byte ranges in file order (contiguous clusters make one
+   * range); each range is whole clusters, so the last may run past the file's size. For a boot loader's map.
+   */
+  extents(path: string): { offset: number; length: number }[] {
+    const ranges: { offset: number; length: number }[] = [];
+    let previous = -1;
+    for (const cluster of this.clusters(path)) {
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && cluster === previous + 1) last.length += this.layout.clusterSize;
+      else ranges.push({ offset: this.clusterOffset(cluster), length: this.layout.clusterSize });
+      previous = cluster;
+    }
+    return ranges;
+  }
+
   readFile(path: string): Uint8Array {
     const entry = this.requireEntry(path);
     if (entry.isDirectory) throw new FatError("is-a-directory", `${path} is a directory`);

@@ -1,5 +1,5 @@
 // Packs a partition image into the sparse format: `node --import tsx pack-template.ts <image> <output>`.
-// Called by build-template.sh.
+// Called by images/loader/build.sh.
 import { readFileSync, writeFileSync } from "node:fs";
 import { encodeSparseImage } from "../../emulator/disk/sparse.ts";
 
