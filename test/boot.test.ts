@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootMachine, type BootedMachine } from "smss86";
-import { PARTITION_START_LBA } from "../emulator/disk/image.ts";
+import { openVolume, PARTITION_START_LBA, readBootMap } from "../emulator/disk/image.ts";
 import { Machine } from "../emulator/machine.ts";
 import { loadDiskImage, loadFirmware, REPO_ROOT } from "../emulator/node.ts";
 import { ensureDefaultDisk } from "../images/disk.ts";
@@ -70,6 +70,34 @@ describe("boot from the default disk", () => {
 });
 
 describe("boot variants", () => {
+  it("the loader says why it cannot boot and stops there: a disk without a boot map, a map naming no kernel", async () => {
+    const base = loadDiskImage(await ensureDefaultDisk());
+    const mapOffset = 7 * 512;
+    const cases: [string, (disk: Uint8Array) => void, RegExp][] = [
+      ["no map", (disk) => disk.fill(0, mapOffset, mapOffset + 512), /smss86 loader: no boot map \(the disk was not made by smss86's disk builder\)/],
+      // The map's kernel sector moved onto the volume's boot sector: no Linux header there.
+      ["no kernel", (disk) => new DataView(disk.buffer).setUint32(mapOffset + 8, PARTITION_START_LBA, true), /smss86 loader: the boot map does not point at a Linux kernel/],
+    ];
+    expect(readBootMap(base).kernelLba).toBeGreaterThan(PARTITION_START_LBA);
+    for (const [what, corrupt, message] of cases) {
+      const disk = base.slice();
+      corrupt(disk);
+      const machine = await Machine.start({ firmware: loadFirmware(), boot: { kind: "disk", disk } });
+      try {
+        const deadline = Date.now() + BOOT_TIMEOUT_MS;
+        while (!message.test(machine.console) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(machine.console, what).toMatch(message);
+        expect(machine.screenText(), what).toMatch(message);
+        // Halted, not gone on: the kernel never started.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(machine.bootMarks.kernelStart, what).toBeUndefined();
+        expect(machine.events, what).toEqual([]);
+      } finally {
+        await machine.stop();
+      }
+    }
+  });
+
   it("boots the same disk with the kernel loaded directly by the host, without the boot loader", async () => {
     const disk = loadDiskImage(await ensureDefaultDisk());
     const bzImage = readFileSync(join(REPO_ROOT, "images", "prebuilt", "bzImage"));
@@ -160,6 +188,20 @@ describe("bad disk images", () => {
     const file = join(dir, "wiped.img");
     writeFileSync(file, good);
     expect(() => loadDiskImage(file)).toThrow(/wiped\.img: not bootable: .*(boot sector|signature|BPB)/i);
+  });
+
+  it("an image whose kernel was written again after its boot map, or that has no map, is refused before booting", async () => {
+    const disk = new Uint8Array(readFileSync(await ensureDefaultDisk()));
+    const volume = openVolume(disk);
+    const kernel = volume.readFile("/boot/bzImage");
+    volume.delete("/boot/bzImage");
+    volume.writeFile("/boot/spacer", new Uint8Array(4096));
+    volume.writeFile("/boot/bzImage", kernel);
+    writeFileSync(join(dir, "moved.img"), disk);
+    expect(() => loadDiskImage(join(dir, "moved.img"))).toThrow(/moved\.img: not bootable: the boot map does not name where \/boot\/bzImage lies/);
+    disk.fill(0, 7 * 512, 8 * 512);
+    writeFileSync(join(dir, "unmapped.img"), disk);
+    expect(() => loadDiskImage(join(dir, "unmapped.img"))).toThrow(/unmapped\.img: not bootable: no boot map/);
   });
 
   it("the CLI exits non-zero at once with the reason", () => {

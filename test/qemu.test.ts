@@ -82,6 +82,41 @@ it("QEMU boots the default disk image and smss reports the same phases as under 
   expect(log).toMatch(/^BOOT 1 smss pid=1 kernel=6\.1\.\S+ cmdline="BOOT_IMAGE=/);
 }, 180_000);
 
+it("on a PC without a PIIX IDE controller (QEMU's q35: AHCI) the loader reads the kernel through the BIOS instead", async () => {
+  const disk = join(dir, "q35.img");
+  copyFileSync(await ensureDefaultDisk(), disk);
+  const consoleFile = join(dir, "q35-console.txt");
+  qemu = spawn(
+    QEMU,
+    [
+      "-accel", "tcg",
+      "-machine", "q35",
+      "-m", "64",
+      "-no-reboot",
+      "-display", "none",
+      "-monitor", "none",
+      "-serial", `file:${consoleFile}`,
+      "-drive", `file=${disk},format=raw,if=none,id=boot`,
+      "-device", "ide-hd,drive=boot,bus=ide.0",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const exited = new Promise<number | null>((resolve) => qemu!.on("exit", resolve));
+  // The kernel has no AHCI driver, so it stops at the root volume: what matters is that it was loaded and ran.
+  const rootMissing = /Kernel panic - not syncing: VFS: Unable to mount root fs/;
+  const deadline = Date.now() + QEMU_BOOT_TIMEOUT_MS;
+  let text = "";
+  while (Date.now() < deadline && !rootMissing.test(text)) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    text = existsSync(consoleFile) ? readFileSync(consoleFile, "latin1") : "";
+  }
+  qemu.kill("SIGKILL");
+  await exited;
+  expect(text).toMatch(/^smss86 loader: loading the kernel\r?$/m);
+  expect(text).not.toMatch(/smss86 loader: (?!loading)/);
+  expect(text).toMatch(rootMissing);
+});
+
 /** Polls QEMU's COM2 file until an event passes `test`; fails with what arrived if QEMU exits or time runs out. */
 async function waitForProbeEvent(
   file: string,
