@@ -78,6 +78,22 @@ function volumePrefixLength(first: string | undefined, second: string | undefine
  * \SystemRoot) is refused, as are empty paths and components holding "/" or NUL.
  */
 export function ntObjectPath(ntPath: string): string {
+  // A pure function that smss calls with the same few dozen paths over and over (a link's name when it is
+  // made and again when the event describes it, volumes, images): each translation costs the guest ~1e4
+  // instructions, a lookup a few hundred. Refusals are not kept; they throw every time.
+  let guestPath = translated.get(ntPath);
+  if (guestPath === undefined) {
+    guestPath = translate(ntPath);
+    if (translated.size >= TRANSLATIONS_KEPT) translated.clear();
+    translated.set(ntPath, guestPath);
+  }
+  return guestPath;
+}
+
+const TRANSLATIONS_KEPT = 512;
+const translated = new Map<string, string>();
+
+function translate(ntPath: string): string {
   const win32Drive = isDrive(ntPath.slice(0, 2)) && (ntPath.length === 2 || ntPath.charCodeAt(2) === 0x5c);
   const absolute = win32Drive ? "\\??\\" + ntPath : ntPath;
   if (!absolute.startsWith("\\")) throw new NtPathError(ntPath, "not an absolute NT path (it must start with \\)");
