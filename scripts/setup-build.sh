@@ -4,4 +4,4 @@
 # Not needed to build the disk image or to run the tests: those need only Node.
 set -euo pipefail
 exec "$(dirname "$0")/apt-ensure.sh" linux-source-6.1 bc flex bison libelf-dev libssl-dev cpio xz-utils gcc-multilib \
-  make binutils seabios mtools dosfstools
+  make binutils python3 curl seabios mtools dosfstools
