@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DiskImageError, KERNEL_FILE, openVolume, readBootMap, readPartitionTable } from "./disk/image.ts";
+import { DiskImageError, KERNEL_FILE, locateKernel, openVolume, readBootMap } from "./disk/image.ts";
 import { FileError, GiB, readRegularFileSync, type ReadOptions } from "./files.ts";
 import { FatError } from "../src/fat/fat.ts";
 import type { Firmware } from "./machine.ts";
@@ -80,16 +80,15 @@ export function checkBootable(disk: Uint8Array, file: string): void {
   // The loader reads the kernel from the sectors its map names (as LILO does): a kernel file written again
   // since may lie elsewhere.
   let map;
+  let kernel;
   try {
     map = readBootMap(disk);
+    kernel = locateKernel(disk, KERNEL_FILE);
   } catch (err) {
     if (err instanceof DiskImageError) throw new DiskImageError(`${file}: not bootable: ${err.message}`);
     throw err;
   }
-  const partition = readPartitionTable(disk).find((entry) => entry.active)!;
-  const [extent, ...more] = volume.extents(KERNEL_FILE);
-  const size = volume.stat(KERNEL_FILE)!.size;
-  if (more.length > 0 || extent === undefined || partition.startLba + extent.offset / 512 !== map.kernelLba || Math.ceil(size / 512) !== map.kernelSectors) {
+  if (map.kernelLba !== kernel.kernelLba || map.kernelSectors !== kernel.kernelSectors) {
     throw new DiskImageError(`${file}: not bootable: the boot map does not name where ${KERNEL_FILE} lies (the file was written again after the map)`);
   }
 }

@@ -191,14 +191,23 @@ describe("bad disk images", () => {
   });
 
   it("an image whose kernel was written again after its boot map, or that has no map, is refused before booting", async () => {
-    const disk = new Uint8Array(readFileSync(await ensureDefaultDisk()));
-    const volume = openVolume(disk);
-    const kernel = volume.readFile("/boot/bzImage");
-    volume.delete("/boot/bzImage");
-    volume.writeFile("/boot/spacer", new Uint8Array(4096));
-    volume.writeFile("/boot/bzImage", kernel);
-    writeFileSync(join(dir, "moved.img"), disk);
+    const original = new Uint8Array(readFileSync(await ensureDefaultDisk()));
+    const rewritten = (spacerBytes: (kernel: Uint8Array) => number) => {
+      const disk = original.slice();
+      const volume = openVolume(disk);
+      const kernel = volume.readFile("/boot/bzImage");
+      volume.delete("/boot/bzImage");
+      volume.writeFile("/boot/spacer", new Uint8Array(spacerBytes(kernel)));
+      volume.writeFile("/boot/bzImage", kernel);
+      return disk;
+    };
+    // A spacer larger than the kernel takes its old place: the kernel goes elsewhere, in one piece.
+    writeFileSync(join(dir, "moved.img"), rewritten((kernel) => kernel.length + 4096));
     expect(() => loadDiskImage(join(dir, "moved.img"))).toThrow(/moved\.img: not bootable: the boot map does not name where \/boot\/bzImage lies/);
+    // A one-cluster spacer splits the kernel's old place: the kernel lies in two pieces.
+    writeFileSync(join(dir, "split.img"), rewritten(() => 4096));
+    expect(() => loadDiskImage(join(dir, "split.img"))).toThrow(/split\.img: not bootable: boot map: the kernel \/boot\/bzImage lies in 2 pieces/);
+    const disk = original.slice();
     disk.fill(0, 7 * 512, 8 * 512);
     writeFileSync(join(dir, "unmapped.img"), disk);
     expect(() => loadDiskImage(join(dir, "unmapped.img"))).toThrow(/unmapped\.img: not bootable: no boot map/);

@@ -121,14 +121,18 @@ export interface BootMap {
  * changed alone with setKernelCommandLine.
  */
 export function writeBootMap(disk: Uint8Array, boot: BootEntry): void {
+  encodeBootMap(disk, { ...locateKernel(disk, boot.kernel), commandLine: `BOOT_IMAGE=${boot.kernel} ${boot.commandLine}` });
+}
+
+/** Where the loader finds the kernel file on the disk: its first sector and length (it must be in one piece). */
+export function locateKernel(disk: Uint8Array, kernel: string): Omit<BootMap, "commandLine"> {
   const volume = openVolume(disk);
-  const entry = volume.stat(boot.kernel);
-  if (entry === undefined || entry.isDirectory || entry.size === 0) throw new DiskImageError(`boot map: the kernel ${boot.kernel} is not a file on the volume`);
-  const extents = volume.extents(boot.kernel);
-  if (extents.length !== 1) throw new DiskImageError(`boot map: the kernel ${boot.kernel} lies in ${extents.length} pieces; the loader needs it in one`);
+  const entry = volume.stat(kernel);
+  if (entry === undefined || entry.isDirectory || entry.size === 0) throw new DiskImageError(`boot map: the kernel ${kernel} is not a file on the volume`);
+  const extents = volume.extents(kernel);
+  if (extents.length !== 1) throw new DiskImageError(`boot map: the kernel ${kernel} lies in ${extents.length} pieces; the loader needs it in one`);
   const partition = readPartitionTable(disk).find((candidate) => candidate.active)!;
-  const kernelLba = partition.startLba + extents[0].offset / SECTOR_SIZE;
-  encodeBootMap(disk, { kernelLba, kernelSectors: Math.ceil(entry.size / SECTOR_SIZE), commandLine: `BOOT_IMAGE=${boot.kernel} ${boot.commandLine}` });
+  return { kernelLba: partition.startLba + extents[0].offset / SECTOR_SIZE, kernelSectors: Math.ceil(entry.size / SECTOR_SIZE) };
 }
 
 export function readBootMap(disk: Uint8Array): BootMap {
