@@ -70,13 +70,15 @@ describe("boot from the default disk", () => {
 });
 
 describe("boot variants", () => {
-  it("the loader says why it cannot boot and stops there: a disk without a boot map, a map naming no kernel", async () => {
+  it("the loader says why it cannot boot and stops there: a disk without a boot map, a map naming no kernel or too long a command line", async () => {
     const base = loadDiskImage(await ensureDefaultDisk());
     const mapOffset = 7 * 512;
     const cases: [string, (disk: Uint8Array) => void, RegExp][] = [
       ["no map", (disk) => disk.fill(0, mapOffset, mapOffset + 512), /smss86 loader: no boot map \(the disk was not made by smss86's disk builder\)/],
       // The map's kernel sector moved onto the volume's boot sector: no Linux header there.
       ["no kernel", (disk) => new DataView(disk.buffer).setUint32(mapOffset + 8, PARTITION_START_LBA, true), /smss86 loader: the boot map does not point at a Linux kernel/],
+      // A length past the map's sector: the loader reads no further than the sector.
+      ["long command line", (disk) => new DataView(disk.buffer).setUint16(mapOffset + 16, 494, true), /smss86 loader: the boot map's command line is too long/],
     ];
     expect(readBootMap(base).kernelLba).toBeGreaterThan(PARTITION_START_LBA);
     for (const [what, corrupt, message] of cases) {

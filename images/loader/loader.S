@@ -23,7 +23,7 @@
 	.set	MAP, 0x7E00 + (STAGE_SECTORS - 1) * 512
 	.set	REAL_MODE_SEGMENT, 0x9000
 	.set	HEAP_END, 0xE000		/* from the real-mode part's start; the command line follows */
-	.set	CMDLINE_MAX, 0x800
+	.set	CMDLINE_MAX, 512 - 18 - 1	/* what the map's sector holds after its header, the NUL added here */
 	.set	BOUNCE_SEGMENT, 0x2000
 	.set	CHUNK_SECTORS, 64		/* 32 KiB per read and per copy */
 	.set	COM1, 0x3F8
@@ -258,8 +258,8 @@ loaded:
 	movl	$(REAL_MODE_SEGMENT << 4) + HEAP_END, %fs:0x228	/* cmd_line_ptr */
 	/* The command line from the map, NUL-terminated, after the heap. */
 	movzwl	MAP + 16, %ecx
-	cmpw	$CMDLINE_MAX - 1, %cx
-	jae	bad_map
+	cmpw	$CMDLINE_MAX, %cx
+	ja	bad_map
 	movw	$MAP + 18, %si
 	pushw	%es
 	movw	$REAL_MODE_SEGMENT, %ax
