@@ -6,7 +6,7 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdtempSync, readFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { openVolume, PARTITION_START_LBA, readPartition } from "../emulator/disk/image.ts";
+import { locateKernel, openVolume, PARTITION_START_LBA, readBootMap, readPartition } from "../emulator/disk/image.ts";
 import { REPO_ROOT } from "../emulator/node.ts";
 import { decodeSnapshot, encodeSnapshot, V86_VERSION } from "../emulator/snapshot.ts";
 import { ensureDefaultDisk } from "../images/disk.ts";
@@ -265,6 +265,34 @@ describe("smss86 disk", () => {
     const volume = openVolume(new Uint8Array(readFileSync(join(work, "after.img"))));
     expect(text(volume.readFile("/Temp/hello.txt"))).toBe("put there by smss86 disk\n");
     expect(text(volume.readFile("/Windows/ntbtlog.txt"))).toMatch(/^BOOT 1 smss pid=1 /);
+  });
+
+  it("a kernel put there again moves the boot loader's map with it, and one that would lie in pieces is refused", () => {
+    copyFileSync(image, join(work, "kernel.img"));
+    const kernel = openVolume(new Uint8Array(readFileSync(join(work, "kernel.img")))).readFile("/boot/bzImage");
+    writeFileSync(join(work, "bzImage"), kernel);
+    // A file as large as the kernel first, so that the kernel put after it lies elsewhere.
+    writeFileSync(join(work, "filler.bin"), new Uint8Array(kernel.length));
+    expect(smss86(["disk", "rm", "kernel.img", "/boot/bzImage"]).status).toBe(0);
+    expect(smss86(["disk", "put", "kernel.img", "filler.bin", "/filler.bin"]).status).toBe(0);
+    const put = smss86(["disk", "put", "kernel.img", "bzImage", "/boot/bzImage"]);
+    expect(put.status, put.stderr).toBe(0);
+    const disk = new Uint8Array(readFileSync(join(work, "kernel.img")));
+    expect(readBootMap(disk)).toMatchObject(locateKernel(disk, "/boot/bzImage"));
+    expect(readBootMap(disk).kernelLba).not.toBe(readBootMap(new Uint8Array(readFileSync(image))).kernelLba);
+    const booted = smss86(["boot", "--disk", "kernel.img", "--until", "smss-start", "--quiet"]);
+    expect(booted.status, booted.stderr).toBe(0);
+    // Free a cluster in the middle of the filler: a kernel put again would start there and lie in two pieces.
+    writeFileSync(join(work, "one-cluster.bin"), new Uint8Array(4096));
+    expect(smss86(["disk", "rm", "kernel.img", "/filler.bin"]).status).toBe(0);
+    expect(smss86(["disk", "put", "kernel.img", "one-cluster.bin", "/a.bin"]).status).toBe(0);
+    expect(smss86(["disk", "put", "kernel.img", "one-cluster.bin", "/b.bin"]).status).toBe(0);
+    expect(smss86(["disk", "rm", "kernel.img", "/a.bin"]).status).toBe(0);
+    const before = readFileSync(join(work, "kernel.img"));
+    const refused = smss86(["disk", "put", "kernel.img", "bzImage", "/boot/bzImage"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/kernel\.img: boot map: the kernel \/boot\/bzImage lies in [2-9] pieces; the loader needs it in one; the image is left as it was/);
+    expect(Buffer.compare(readFileSync(join(work, "kernel.img")), before)).toBe(0);
   });
 
   it("`smss86 disk` alone shows its usage and exits 2", () => {

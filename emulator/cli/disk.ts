@@ -4,7 +4,7 @@
 import { basename } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { FatError, type FatEntry, type FatVolume } from "../../src/fat/fat.ts";
-import { DiskImageError, openVolume } from "../disk/image.ts";
+import { DiskImageError, openVolume, refreshBootMap } from "../disk/image.ts";
 import { FileError, GiB, readRegularFileSync, readRequired, replaceFile } from "../files.ts";
 import { DISK_IMAGE_FILE } from "../node.ts";
 import { action, fileName, StdoutClosed, writeStdoutSync, type Settle } from "./common.ts";
@@ -100,6 +100,13 @@ async function changeImage(image: string, change: (volume: FatVolume) => void): 
     const bytes = readImage(image);
     // Entries made or changed now carry the time of the change, as on a mounted volume.
     onVolume(image, () => change(volumeOf(image, bytes, { timestamp: new Date() })));
+    // A kernel written again lies elsewhere: the boot loader's map follows it, or the change is refused.
+    try {
+      refreshBootMap(bytes);
+    } catch (error) {
+      if (error instanceof DiskImageError) throw new FileError(image, `${error.message}; the image is left as it was`);
+      throw error;
+    }
     return bytes;
   });
 }

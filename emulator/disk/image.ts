@@ -150,6 +150,23 @@ export function readBootMap(disk: Uint8Array): BootMap {
   };
 }
 
+/**
+ * After a change to the volume of a disk that has a boot map: the map names where the kernel lies now, with
+ * the same command line (what lilo does after a new kernel is installed). A disk without a map, or without
+ * the kernel, is left as it is; a kernel that now lies in pieces is refused (DiskImageError).
+ */
+export function refreshBootMap(disk: Uint8Array): void {
+  let map: BootMap;
+  try {
+    map = readBootMap(disk);
+  } catch (error) {
+    if (error instanceof DiskImageError) return;
+    throw error;
+  }
+  if (openVolume(disk).stat(KERNEL_FILE) === undefined) return;
+  encodeBootMap(disk, { ...locateKernel(disk, KERNEL_FILE), commandLine: map.commandLine });
+}
+
 /** Replaces the kernel's command line in the boot map (BOOT_IMAGE= included, as readBootMap gives it). */
 export function setKernelCommandLine(disk: Uint8Array, commandLine: string): void {
   encodeBootMap(disk, { ...readBootMap(disk), commandLine });
