@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { buildHive, ensureDefaultDisk, fileIdentity, SYSTEM_REG } from "../images/disk.ts";
 import { Hive } from "../src/hive/index.ts";
 import { applyReg, parseReg } from "../src/regtext/index.ts";
-import { openVolume, readBootMap, setKernelCommandLine } from "./disk/image.ts";
+import { openVolume, readBootMap, refreshBootMap, setKernelCommandLine } from "./disk/image.ts";
 
 export const SYSTEM_HIVE_ON_DISK = "/Windows/System32/config/SYSTEM";
 
@@ -57,6 +57,8 @@ export async function prepareDisk(changes: DiskChanges = {}): Promise<Uint8Array
     if (parent !== "") volume.mkdir(parent);
     volume.writeFile(path, typeof contents === "string" ? new TextEncoder().encode(contents) : contents);
   }
+  // A kernel among the files lies elsewhere now: the boot loader's map follows it.
+  refreshBootMap(disk);
   return disk;
 }
 

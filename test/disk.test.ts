@@ -15,9 +15,11 @@ import {
   MAX_KERNEL_COMMAND_LINE,
   buildDiskImage,
   openVolume,
+  locateKernel,
   readBootMap,
   readPartition,
   readPartitionTable,
+  refreshBootMap,
   setKernelCommandLine,
   writeBootMap,
 } from "../emulator/disk/image.ts";
@@ -176,6 +178,36 @@ describe("buildDiskImage", () => {
     expect(() => writeBootMap(copy, { kernel: "/split.bin", commandLine: "" })).toThrow(/lies in 2 pieces; the loader needs it in one/);
     const blank = buildDiskImage({ ...parts, files: {}, sizeMiB: 20 });
     expect(() => readBootMap(blank)).toThrow(/no boot map/);
+  });
+
+  it("moves the map with a kernel written again, keeping its command line; refuses a kernel in pieces; leaves other disks alone", () => {
+    const copy = disk.slice();
+    const volume = openVolume(copy);
+    const kernel = volume.readFile("/boot/bzImage");
+    volume.delete("/boot/bzImage");
+    volume.writeFile("/boot/spacer", pattern(kernel.length + 4096, 7));
+    volume.writeFile("/boot/bzImage", kernel);
+    // The map still names the kernel's old place.
+    expect(locateKernel(copy, "/boot/bzImage").kernelLba).not.toBe(readBootMap(copy).kernelLba);
+    refreshBootMap(copy);
+    expect(readBootMap(copy)).toEqual({ ...locateKernel(copy, "/boot/bzImage"), commandLine: readBootMap(disk).commandLine });
+    expect(readBootMap(copy).kernelLba).not.toBe(readBootMap(disk).kernelLba);
+    volume.delete("/boot/spacer");
+    volume.writeFile("/boot/a", pattern(4096, 8));
+    volume.writeFile("/boot/b", pattern(4096, 9));
+    volume.delete("/boot/a");
+    volume.delete("/boot/bzImage");
+    volume.writeFile("/boot/bzImage", kernel);
+    expect(() => refreshBootMap(copy)).toThrow(/lies in \d+ pieces; the loader needs it in one/);
+    const unmapped = buildDiskImage({ ...parts, files, sizeMiB: 20 });
+    const before = unmapped.slice();
+    refreshBootMap(unmapped);
+    expect(Buffer.compare(unmapped, before)).toBe(0);
+    const kernelless = disk.slice();
+    openVolume(kernelless).delete("/boot/bzImage");
+    const map = readBootMap(kernelless);
+    refreshBootMap(kernelless);
+    expect(readBootMap(kernelless)).toEqual(map);
   });
 
   it("reproduces byte for byte", () => {
